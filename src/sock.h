@@ -1,0 +1,72 @@
+/*
+ * sock.h - chronyd's SOCK refclock protocol (see refclock_sock.c in chrony
+ * and shared/notes/chrony.md).
+ *
+ * One datagram is one sample, in host byte order:
+ *   struct timeval tv;  double offset;  int pulse;  int leap;  int _pad;
+ *   int magic (0x534f434b)
+ * chronyd takes reference time = tv + offset when pulse == 0, the only mode
+ * used here.  tv has microsecond resolution, so the offset is computed
+ * against the truncated tv actually sent: the sample keeps nanosecond
+ * precision (chronyd >= 4.3 keeps 1 ns).
+ */
+#ifndef GPSPPS_SOCK_H
+#define GPSPPS_SOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#define SOCK_MAGIC 0x534f434b
+
+/* The wire struct, exactly as chronyd declares it; its size follows the
+ * platform's time_t (40 bytes with 64-bit time_t, 32 with 32-bit). */
+struct sock_sample {
+	struct timeval tv;
+	double offset;
+	int pulse;
+	int leap;
+	int _pad;
+	int magic;
+};
+
+/*
+ * Build the datagram for "at system time sys_ns the true time was
+ * true_ns": tv = sys_ns truncated to the microsecond (towards -inf), offset
+ * = (true_ns - tv) in seconds, pulse 0.  leap must be 0, 1 or 2.
+ * Returns 0, or -EINVAL for a bad leap value.
+ */
+int sock_encode(struct sock_sample *out, int64_t sys_ns, int64_t true_ns,
+		int leap);
+
+/* Inverse, for tests and tools: the sample's tv in ns and offset in ns
+ * (rounded to the nearest ns).  Returns -EINVAL on a bad magic. */
+int sock_decode(const struct sock_sample *in, int64_t *tv_ns,
+		int64_t *offset_ns);
+
+/* Sending side: one client per chronyd socket path. */
+struct sock_stats {
+	uint64_t sent;
+	uint64_t failed;       /* send errors (chronyd absent, queue full) */
+};
+
+struct sock_client;
+
+/* name is used in log lines ("PPS", "NMEA").  The path is checked against
+ * chronyd's limits (<= 107 bytes, no ':'): NULL and a message in err if
+ * not. */
+struct sock_client *sock_client_create(const char *path, const char *name,
+				       char *err, size_t errlen);
+void sock_client_destroy(struct sock_client *c);
+
+/*
+ * Send one sample, never blocking (MSG_DONTWAIT, sendto by path each time
+ * so that a restarted chronyd is found again).  chronyd being absent,
+ * restarting or refusing is a normal state: it is logged once when it
+ * starts and once when samples flow again.  Returns 0 or a negative errno.
+ */
+int sock_client_send(struct sock_client *c, const struct sock_sample *s);
+
+const struct sock_stats *sock_client_stats(const struct sock_client *c);
+
+#endif
