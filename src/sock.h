@@ -13,6 +13,7 @@
 #ifndef GPSPPS_SOCK_H
 #define GPSPPS_SOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/time.h>

@@ -1,0 +1,364 @@
+/* conf.c - see conf.h. */
+#include "conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "serial.h"
+#include "timeutil.h"
+
+enum conf_type { CT_STR, CT_LONG, CT_DUR, CT_BOOL, CT_EDGE };
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t off;
+	const char *def;      /* default, as text */
+	int64_t min, max;     /* CT_LONG, CT_DUR (ns) */
+	const char *help;
+};
+
+#define OFF(f) offsetof(struct gpsppsd_config, f)
+#define MS TU_NS_PER_MS
+#define SEC TU_NS_PER_SEC
+
+static const struct conf_key conf_keys[] = {
+	{ "device", CT_STR, OFF(device), "/dev/serial0", 0, 0,
+	  "serial port of the receiver's NMEA output" },
+	{ "baud", CT_LONG, OFF(baud), "9600", 4800, 921600,
+	  "serial rate, 4800 to 921600" },
+	{ "pps", CT_STR, OFF(pps), "none", 0, 0,
+	  "PPS input: none, or KIND[:ARG] (see PPS inputs below)" },
+	{ "pps-edge", CT_EDGE, OFF(pps_edge), "rising", 0, 0,
+	  "edge on the second: rising, falling or auto" },
+	{ "pps-socket", CT_STR, OFF(pps_socket), GPSPPS_RUNDIR "/pps.sock", 0, 0,
+	  "chronyd SOCK refclock for PPS-paired samples" },
+	{ "nmea-socket", CT_STR, OFF(nmea_socket), GPSPPS_RUNDIR "/nmea.sock", 0, 0,
+	  "chronyd SOCK refclock for NMEA timing samples" },
+	{ "nmea-samples", CT_BOOL, OFF(nmea_samples), "yes", 0, 0,
+	  "send NMEA timing samples (yes/no)" },
+	{ "window-min", CT_DUR, OFF(window_min_ns), "0", -SEC, SEC,
+	  "earliest burst start after its edge" },
+	{ "window-max", CT_DUR, OFF(window_max_ns), "0.95", 0, SEC - 1,
+	  "latest burst start after its edge" },
+	{ "next-second", CT_BOOL, OFF(next_second), "no", 0, 0,
+	  "receiver names the next pulse's second before it (yes/no)" },
+	{ "min-valid", CT_LONG, OFF(min_valid), "3", 1, 600,
+	  "valid epochs in a row needed before the first sample" },
+	{ "guard", CT_DUR, OFF(guard_ns), "0.1", 1000, SEC / 2,
+	  "offset jump that holds a pairing back until confirmed" },
+	{ "confirm", CT_LONG, OFF(confirm), "3", 1, 60,
+	  "agreeing pairings that confirm a jump" },
+	{ "idle-flush", CT_DUR, OFF(idle_flush_ns), "0.05", MS, SEC / 2,
+	  "line idle time that ends an epoch's burst" },
+	{ "debug", CT_BOOL, OFF(debug), "no", 0, 0,
+	  "log debug messages (yes/no)" },
+};
+
+#define N_KEYS ((int)(sizeof(conf_keys) / sizeof(conf_keys[0])))
+
+static const struct conf_key *find_key(const char *name)
+{
+	int i;
+
+	for (i = 0; i < N_KEYS; i++) {
+		if (strcmp(conf_keys[i].name, name) == 0) {
+			return &conf_keys[i];
+		}
+	}
+	return NULL;
+}
+
+static int parse_bool(const char *v, bool *b)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*b = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*b = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int parse_edge(const char *v, long *edge)
+{
+	if (strcmp(v, "rising") == 0 || strcmp(v, "assert") == 0) {
+		*edge = PPS_EDGE_RISING;
+	} else if (strcmp(v, "falling") == 0 || strcmp(v, "clear") == 0) {
+		*edge = PPS_EDGE_FALLING;
+	} else if (strcmp(v, "auto") == 0) {
+		*edge = PPS_EDGE_AUTO;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static int set_long(const struct conf_key *k, void *field, const char *v,
+		    char *msg, size_t msglen)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0') {
+		snprintf(msg, msglen, "%s: \"%s\" is not a whole number", k->name, v);
+		return -1;
+	}
+	if (n < k->min || n > k->max) {
+		snprintf(msg, msglen, "%s: %ld is out of range %lld..%lld", k->name,
+			 n, (long long)k->min, (long long)k->max);
+		return -1;
+	}
+	*(long *)field = n;
+	return 0;
+}
+
+static int set_dur(const struct conf_key *k, void *field, const char *v,
+		   char *msg, size_t msglen)
+{
+	int64_t ns;
+
+	if (tu_parse_duration(v, &ns) < 0) {
+		snprintf(msg, msglen, "%s: \"%s\" is not a duration (e.g. 0.35, "
+			 "350ms)", k->name, v);
+		return -1;
+	}
+	if (ns < k->min || ns > k->max) {
+		snprintf(msg, msglen, "%s: %s is out of range %.9g..%.9g s",
+			 k->name, v, (double)k->min / 1e9, (double)k->max / 1e9);
+		return -1;
+	}
+	*(int64_t *)field = ns;
+	return 0;
+}
+
+static int set_value(const struct conf_key *k, struct gpsppsd_config *cfg,
+		     const char *v, char *msg, size_t msglen)
+{
+	void *field = (char *)cfg + k->off;
+
+	switch (k->type) {
+	case CT_STR:
+		if (*v == '\0' || strlen(v) >= CONF_PATH_MAX) {
+			snprintf(msg, msglen, "%s: value empty or too long", k->name);
+			return -1;
+		}
+		memcpy(field, v, strlen(v) + 1);
+		return 0;
+	case CT_LONG:
+		return set_long(k, field, v, msg, msglen);
+	case CT_DUR:
+		return set_dur(k, field, v, msg, msglen);
+	case CT_BOOL:
+		if (parse_bool(v, field) < 0) {
+			snprintf(msg, msglen, "%s: \"%s\" is not yes or no", k->name, v);
+			return -1;
+		}
+		return 0;
+	case CT_EDGE:
+		if (parse_edge(v, field) < 0) {
+			snprintf(msg, msglen, "%s: \"%s\" is not rising, falling "
+				 "or auto", k->name, v);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+int conf_set(struct gpsppsd_config *cfg, const char *key, const char *value,
+	     char *msg, size_t msglen)
+{
+	const struct conf_key *k = find_key(key);
+
+	if (k == NULL) {
+		snprintf(msg, msglen, "unknown key \"%s\"", key);
+		return -1;
+	}
+	return set_value(k, cfg, value, msg, msglen);
+}
+
+void conf_defaults(struct gpsppsd_config *cfg)
+{
+	char msg[256];
+	int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < N_KEYS; i++) {
+		if (set_value(&conf_keys[i], cfg, conf_keys[i].def, msg,
+			      sizeof(msg)) < 0) {
+			abort();   /* a bad default is a programming error */
+		}
+	}
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s)) {
+		s++;
+	}
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1])) {
+		*--e = '\0';
+	}
+	return s;
+}
+
+/* Parse one line; returns 0 or -1 with msg set. */
+static int conf_line(struct gpsppsd_config *cfg, char *line, char *msg,
+		     size_t msglen)
+{
+	char *hash = strchr(line, '#');
+	char *key, *value;
+
+	if (hash != NULL) {
+		*hash = '\0';
+	}
+	key = trim(line);
+	if (*key == '\0') {
+		return 0;
+	}
+	value = key + strcspn(key, " \t");
+	if (*value == '\0') {
+		snprintf(msg, msglen, "\"%s\" has no value", key);
+		return -1;
+	}
+	*value++ = '\0';
+	return conf_set(cfg, key, trim(value), msg, msglen);
+}
+
+int conf_load_file(struct gpsppsd_config *cfg, const char *path,
+		   bool missing_ok, FILE *err)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024], msg[512];
+	int lineno = 0, errors = 0;
+
+	if (f == NULL) {
+		if (missing_ok && errno == ENOENT) {
+			return 0;
+		}
+		fprintf(err, "%s: cannot read: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			fprintf(err, "%s:%d: line too long\n", path, lineno);
+			errors++;
+			while (fgets(line, sizeof(line), f) != NULL &&
+			       strchr(line, '\n') == NULL) {
+			}
+			continue;
+		}
+		if (conf_line(cfg, line, msg, sizeof(msg)) < 0) {
+			fprintf(err, "%s:%d: %s\n", path, lineno, msg);
+			errors++;
+		}
+	}
+	fclose(f);
+	return errors;
+}
+
+int conf_validate(const struct gpsppsd_config *cfg, FILE *err)
+{
+	int errors = 0;
+
+	if (cfg->window_min_ns >= cfg->window_max_ns) {
+		fprintf(err, "window-min (%.3f s) must be below window-max "
+			"(%.3f s)\n", (double)cfg->window_min_ns / 1e9,
+			(double)cfg->window_max_ns / 1e9);
+		errors++;
+	}
+	if (cfg->window_max_ns - cfg->window_min_ns >= TU_NS_PER_SEC) {
+		fprintf(err, "the pairing window must be shorter than 1 s\n");
+		errors++;
+	}
+	if (!serial_baud_valid(cfg->baud)) {
+		fprintf(err, "baud: %ld is not a standard rate (4800, 9600, "
+			"19200, 38400, 57600, 115200, 230400, 460800, 921600)\n",
+			cfg->baud);
+		errors++;
+	}
+	if (strcmp(cfg->pps_socket, cfg->nmea_socket) == 0) {
+		fprintf(err, "pps-socket and nmea-socket must differ\n");
+		errors++;
+	}
+	return errors;
+}
+
+void conf_print_help(FILE *out)
+{
+	int i;
+
+	for (i = 0; i < N_KEYS; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		char left[48];
+
+		snprintf(left, sizeof(left), "--%s%s", k->name,
+			 k->type == CT_BOOL ? "[=yes|no]" : " VALUE");
+		fprintf(out, "  %-26s %s (default: %s)\n", left, k->help, k->def);
+	}
+}
+
+const char *conf_key_name(int i, bool *takes_arg)
+{
+	if (i < 0 || i >= N_KEYS) {
+		return NULL;
+	}
+	*takes_arg = conf_keys[i].type != CT_BOOL;
+	return conf_keys[i].name;
+}
+
+static void print_value(const struct conf_key *k,
+			const struct gpsppsd_config *cfg, FILE *out)
+{
+	const void *field = (const char *)cfg + k->off;
+	static const char *const edges[] = { "rising", "falling", "auto" };
+
+	switch (k->type) {
+	case CT_STR:
+		fprintf(out, "%s", (const char *)field);
+		break;
+	case CT_LONG:
+		fprintf(out, "%ld", *(const long *)field);
+		break;
+	case CT_DUR:
+		fprintf(out, "%.9g", (double)*(const int64_t *)field / 1e9);
+		break;
+	case CT_BOOL:
+		fprintf(out, "%s", *(const bool *)field ? "yes" : "no");
+		break;
+	case CT_EDGE:
+		fprintf(out, "%s", edges[*(const long *)field]);
+		break;
+	}
+}
+
+void conf_print(const struct gpsppsd_config *cfg, FILE *out)
+{
+	int i;
+
+	for (i = 0; i < N_KEYS; i++) {
+		fprintf(out, "%s ", conf_keys[i].name);
+		print_value(&conf_keys[i], cfg, out);
+		fputc('\n', out);
+	}
+}

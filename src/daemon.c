@@ -1,0 +1,604 @@
+/* daemon.c - see daemon.h. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "loop.h"
+#include "nmea.h"
+#include "pair.h"
+#include "pps.h"
+#include "serial.h"
+#include "sock.h"
+#include "timeutil.h"
+
+#define BACKOFF_MIN_NS (1 * TU_NS_PER_SEC)
+#define BACKOFF_MAX_NS (30 * TU_NS_PER_SEC)
+/* Silence this long on a source is reported (once). */
+#define PPS_SILENT_NS (3 * TU_NS_PER_SEC)
+#define NMEA_SILENT_NS (5 * TU_NS_PER_SEC)
+#define MAX_EDGES 16
+
+struct backoff {
+	int64_t delay;
+};
+
+struct daemon {
+	const struct gpsppsd_config *cfg;
+	struct loop *loop;
+	FILE *dump;
+	int sigfd;
+
+	/* serial input */
+	int serial_fd;
+	struct backoff serial_backoff;
+	bool serial_failing;      /* an open failure was logged */
+	int flush_timer;
+	int64_t last_rx_mono;
+	bool nmea_silent;         /* silence was logged */
+
+	/* PPS input */
+	bool pps_enabled;
+	struct pps_source pps;
+	bool pps_open;
+	struct pps_options pps_opt;
+	struct backoff pps_backoff;
+	int pps_timer;
+	int64_t last_edge_mono;
+	bool pps_silent;
+
+	struct nmea_decoder *dec;
+	struct pair_engine *pair;
+	struct sock_client *pps_sock;
+	struct sock_client *nmea_sock;
+	bool fix_logged_valid;
+	bool first_pps_logged;
+	int exit_code;
+};
+
+static int64_t backoff_next(struct backoff *b)
+{
+	int64_t d = b->delay ? b->delay : BACKOFF_MIN_NS;
+
+	b->delay = d * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : d * 2;
+	return d;
+}
+
+static void backoff_reset(struct backoff *b)
+{
+	b->delay = 0;
+}
+
+/* ---- chronyd output ------------------------------------------------ */
+
+static bool send_sample(struct sock_client *c, int64_t sys_ns, int64_t true_ns,
+			int leap)
+{
+	struct sock_sample s;
+
+	if (sock_encode(&s, sys_ns, true_ns, leap) < 0) {
+		return false;
+	}
+	return sock_client_send(c, &s) == 0;
+}
+
+/* ---- --dump -------------------------------------------------------- */
+
+struct dump_rec {
+	const struct nmea_epoch *ep;
+	enum pair_result pr;
+	const struct pair_sample *ps;
+	bool pps_sent;
+	bool nmea_usable;
+	bool nmea_sent;
+};
+
+static json_t *dump_sentences(unsigned bits)
+{
+	json_t *a = json_array();
+	static const unsigned order[] = { NMEA_GGA, NMEA_GLL, NMEA_GNS,
+					  NMEA_RMC, NMEA_ZDA };
+	size_t i;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (bits & order[i]) {
+			json_array_append_new(a, json_string(nmea_kind_name(order[i])));
+		}
+	}
+	return a;
+}
+
+static void dump_write(struct daemon *d, const struct dump_rec *r)
+{
+	char iso[40];
+	json_t *o = json_object();
+	char *text;
+
+	if (r->ep->date_known &&
+	    tu_format_iso(r->ep->time_ns, r->ep->leap_second, iso, sizeof(iso)) > 0) {
+		json_object_set_new(o, "time", json_string(iso));
+	} else {
+		json_object_set_new(o, "time", json_null());
+	}
+	json_object_set_new(o, "valid", json_boolean(r->ep->valid));
+	json_object_set_new(o, "sentences", dump_sentences(r->ep->sentences));
+	json_object_set_new(o, "burst_ns", json_integer(r->ep->burst_rx_ns));
+	json_object_set_new(o, "pps", json_string(pair_result_name(r->pr)));
+	if (r->pr == PAIR_SAMPLE) {
+		json_object_set_new(o, "edge_ns", json_integer(r->ps->edge_ns));
+		json_object_set_new(o, "pps_offset_ns", json_integer(r->ps->offset_ns));
+	}
+	json_object_set_new(o, "pps_sent", json_boolean(r->pps_sent));
+	if (r->nmea_usable) {
+		json_object_set_new(o, "nmea_offset_ns",
+				    json_integer(r->ep->time_ns - r->ep->burst_rx_ns));
+	}
+	json_object_set_new(o, "nmea_sent", json_boolean(r->nmea_sent));
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (text != NULL) {
+		fprintf(d->dump, "%s\n", text);
+		fflush(d->dump);
+		free(text);
+	}
+	json_decref(o);
+}
+
+/* ---- pairing and sending ------------------------------------------- */
+
+static void log_fix_change(struct daemon *d, const struct nmea_epoch *ep)
+{
+	if (ep->valid && !d->fix_logged_valid) {
+		log_notice("receiver reports a valid fix (talker %s)", ep->talker);
+	} else if (!ep->valid && d->fix_logged_valid) {
+		log_warn("receiver lost its fix: no samples until it returns");
+	}
+	d->fix_logged_valid = ep->valid;
+}
+
+static void handle_pps_sample(struct daemon *d, const struct pair_sample *ps,
+			      bool *sent)
+{
+	*sent = send_sample(d->pps_sock, ps->edge_ns, ps->label_ns, ps->leap);
+	if (*sent && !d->first_pps_logged) {
+		log_notice("first PPS sample sent (offset %+.9f s)",
+			   (double)ps->offset_ns / 1e9);
+		d->first_pps_logged = true;
+	}
+}
+
+static void handle_epoch(struct daemon *d, const struct nmea_epoch *ep)
+{
+	struct pair_sample ps;
+	struct dump_rec r = { .ep = ep };
+	bool whole = tu_floor_mod(ep->time_ns, TU_NS_PER_SEC) == 0;
+
+	log_fix_change(d, ep);
+	r.pr = pair_add_epoch(d->pair, ep, &ps);
+	r.ps = &ps;
+	if (r.pr == PAIR_SAMPLE) {
+		handle_pps_sample(d, &ps, &r.pps_sent);
+	} else {
+		log_debug("epoch %lld: no PPS sample: %s",
+			  (long long)(ep->time_ns / TU_NS_PER_SEC),
+			  pair_result_name(r.pr));
+	}
+	r.nmea_usable = whole && pair_nmea_usable(d->pair);
+	if (r.nmea_usable && d->cfg->nmea_samples) {
+		r.nmea_sent = send_sample(d->nmea_sock, ep->burst_rx_ns,
+					  ep->time_ns, 0);
+	}
+	if (d->dump != NULL && whole) {
+		dump_write(d, &r);
+	}
+}
+
+/* ---- PPS input ----------------------------------------------------- */
+
+static void pps_arm(struct daemon *d);
+static void pps_try_open(void *arg);
+
+static void pps_lost(struct daemon *d, int err)
+{
+	int64_t delay = backoff_next(&d->pps_backoff);
+
+	log_warn("PPS source %s failed: %s; reopening in %lld s", d->cfg->pps,
+		 strerror(-err), (long long)(delay / TU_NS_PER_SEC));
+	if (d->pps_timer > 0) {
+		loop_cancel_timer(d->loop, d->pps_timer);
+	}
+	if (d->pps.backend->fd(&d->pps) >= 0) {
+		loop_remove_fd(d->loop, d->pps.backend->fd(&d->pps));
+	}
+	pps_close(&d->pps);
+	d->pps_open = false;
+	d->pps_timer = loop_add_timer(d->loop, tu_now(CLOCK_MONOTONIC) + delay,
+				      pps_try_open, d);
+}
+
+static void note_edge(struct daemon *d, const struct pps_edge *e)
+{
+	struct pair_edge pe = { e->real_ns, e->mono_ns, e->seq };
+	struct pair_sample ps;
+	bool sent;
+
+	d->last_edge_mono = tu_now(CLOCK_MONOTONIC);
+	if (d->pps_silent) {
+		log_notice("PPS edges resumed: PPS samples resume");
+		d->pps_silent = false;
+	}
+	if (pair_add_edge(d->pair, &pe, &ps) == PAIR_SAMPLE) {
+		handle_pps_sample(d, &ps, &sent);
+	}
+}
+
+/* Fetch pending edges; also called before each epoch is paired. */
+static void pps_drain(struct daemon *d)
+{
+	struct pps_edge edges[MAX_EDGES];
+	int n, i;
+
+	if (!d->pps_open) {
+		return;
+	}
+	n = d->pps.backend->read(&d->pps, edges, MAX_EDGES);
+	if (n < 0) {
+		pps_lost(d, n);
+		return;
+	}
+	backoff_reset(&d->pps_backoff);
+	for (i = 0; i < n; i++) {
+		note_edge(d, &edges[i]);
+	}
+}
+
+static void pps_timer_cb(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->pps_timer = 0;
+	pps_drain(d);
+	if (d->pps_open) {
+		pps_arm(d);
+	}
+}
+
+static void pps_fd_cb(void *arg, int fd, short revents)
+{
+	(void)fd;
+	(void)revents;
+	pps_drain(arg);
+}
+
+static void pps_arm(struct daemon *d)
+{
+	int64_t when = d->pps.backend->deadline(&d->pps);
+
+	if (when >= 0 && d->pps_timer == 0) {
+		d->pps_timer = loop_add_timer(d->loop, when, pps_timer_cb, d);
+	}
+}
+
+static int pps_start(struct daemon *d, char *err, size_t errlen)
+{
+	int r = pps_open(&d->pps, d->cfg->pps, &d->pps_opt, err, errlen);
+	int fd;
+
+	if (r < 0) {
+		return r;
+	}
+	d->pps_open = true;
+	d->last_edge_mono = tu_now(CLOCK_MONOTONIC);
+	fd = d->pps.backend->fd(&d->pps);
+	if (fd >= 0) {
+		loop_add_fd(d->loop, fd, POLLIN, pps_fd_cb, d);
+	}
+	pps_arm(d);
+	return 0;
+}
+
+static void pps_try_open(void *arg)
+{
+	struct daemon *d = arg;
+	char err[256];
+
+	d->pps_timer = 0;
+	if (pps_start(d, err, sizeof(err)) < 0) {
+		int64_t delay = backoff_next(&d->pps_backoff);
+
+		log_debug("PPS reopen failed: %s", err);
+		d->pps_timer = loop_add_timer(d->loop,
+			tu_now(CLOCK_MONOTONIC) + delay, pps_try_open, d);
+		return;
+	}
+	log_notice("PPS source %s reopened", d->cfg->pps);
+}
+
+/* ---- serial input -------------------------------------------------- */
+
+static void serial_try_open(void *arg);
+
+static void drain_epochs(struct daemon *d)
+{
+	struct nmea_epoch ep;
+
+	while (nmea_next_epoch(d->dec, &ep)) {
+		pps_drain(d);
+		handle_epoch(d, &ep);
+	}
+}
+
+static void flush_cb(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->flush_timer = 0;
+	nmea_flush(d->dec);
+	drain_epochs(d);
+}
+
+static void serial_lost(struct daemon *d, const char *why)
+{
+	int64_t delay = backoff_next(&d->serial_backoff);
+
+	log_warn("lost %s (%s); reopening in %lld s", d->cfg->device, why,
+		 (long long)(delay / TU_NS_PER_SEC));
+	loop_remove_fd(d->loop, d->serial_fd);
+	close(d->serial_fd);
+	d->serial_fd = -1;
+	nmea_flush(d->dec);
+	drain_epochs(d);
+	loop_add_timer(d->loop, tu_now(CLOCK_MONOTONIC) + delay,
+		       serial_try_open, d);
+}
+
+static void serial_read_cb(void *arg, int fd, short revents)
+{
+	struct daemon *d = arg;
+	unsigned char buf[512];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	int64_t rx = tu_now(CLOCK_REALTIME);
+	int64_t mono = tu_now(CLOCK_MONOTONIC_RAW);
+
+	if (n > 0) {
+		d->last_rx_mono = tu_now(CLOCK_MONOTONIC);
+		if (d->nmea_silent) {
+			log_notice("NMEA data flows again on %s", d->cfg->device);
+			d->nmea_silent = false;
+		}
+		nmea_feed(d->dec, buf, (size_t)n, rx, mono);
+		drain_epochs(d);
+		if (d->flush_timer > 0) {
+			loop_cancel_timer(d->loop, d->flush_timer);
+		}
+		d->flush_timer = loop_add_timer(d->loop, d->last_rx_mono +
+						d->cfg->idle_flush_ns, flush_cb, d);
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		return;
+	}
+	if (n == 0 || (revents & (POLLHUP | POLLERR))) {
+		serial_lost(d, n == 0 ? "hang-up" : "device error");
+	} else {
+		serial_lost(d, strerror(errno));
+	}
+}
+
+static void serial_try_open(void *arg)
+{
+	struct daemon *d = arg;
+	char err[512];
+	int fd = serial_open(d->cfg->device, d->cfg->baud, err, sizeof(err));
+
+	if (fd < 0) {
+		int64_t delay = backoff_next(&d->serial_backoff);
+
+		if (!d->serial_failing) {
+			log_warn("%s; will retry (up to every %lld s)", err,
+				 (long long)(BACKOFF_MAX_NS / TU_NS_PER_SEC));
+			d->serial_failing = true;
+		}
+		loop_add_timer(d->loop, tu_now(CLOCK_MONOTONIC) + delay,
+			       serial_try_open, d);
+		return;
+	}
+	log_notice("reading NMEA from %s at %ld baud", d->cfg->device,
+		   d->cfg->baud);
+	d->serial_failing = false;
+	backoff_reset(&d->serial_backoff);
+	d->serial_fd = fd;
+	d->last_rx_mono = tu_now(CLOCK_MONOTONIC);
+	loop_add_fd(d->loop, fd, POLLIN, serial_read_cb, d);
+}
+
+/* ---- housekeeping -------------------------------------------------- */
+
+static void check_silence(struct daemon *d, int64_t now)
+{
+	if (d->pps_open && !d->pps_silent &&
+	    now - d->last_edge_mono > PPS_SILENT_NS) {
+		log_warn("no PPS edges for %lld s: PPS samples stop, NMEA "
+			 "samples go on", (long long)(PPS_SILENT_NS / TU_NS_PER_SEC));
+		d->pps_silent = true;
+	}
+	if (d->serial_fd >= 0 && !d->nmea_silent &&
+	    now - d->last_rx_mono > NMEA_SILENT_NS) {
+		log_warn("no NMEA data from %s for %lld s (wrong baud rate or "
+			 "port?)", d->cfg->device,
+			 (long long)(NMEA_SILENT_NS / TU_NS_PER_SEC));
+		d->nmea_silent = true;
+	}
+}
+
+static void housekeeping_cb(void *arg)
+{
+	struct daemon *d = arg;
+	int64_t now = tu_now(CLOCK_MONOTONIC);
+
+	check_silence(d, now);
+	loop_add_timer(d->loop, now + TU_NS_PER_SEC, housekeeping_cb, d);
+}
+
+static void signal_cb(void *arg, int fd, short revents)
+{
+	struct daemon *d = arg;
+	struct signalfd_siginfo si;
+
+	(void)revents;
+	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		log_notice("signal %u: exiting", si.ssi_signo);
+		loop_quit(d->loop);
+	}
+}
+
+static int setup_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) {
+		return -errno;
+	}
+	d->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->sigfd < 0) {
+		return -errno;
+	}
+	return loop_add_fd(d->loop, d->sigfd, POLLIN, signal_cb, d);
+}
+
+/* ---- set-up and tear-down ------------------------------------------ */
+
+static void pair_config_from(const struct gpsppsd_config *cfg,
+			     struct pair_config *pc)
+{
+	pair_config_default(pc);
+	pc->window_min_ns = cfg->window_min_ns;
+	pc->window_max_ns = cfg->window_max_ns;
+	pc->next_second = cfg->next_second;
+	pc->min_valid = (int)cfg->min_valid;
+	pc->guard_ns = cfg->guard_ns;
+	pc->confirm = (int)cfg->confirm;
+}
+
+static int make_modules(struct daemon *d, char *err, size_t errlen)
+{
+	const struct gpsppsd_config *cfg = d->cfg;
+	struct nmea_options no = { .char_ns = serial_char_ns(cfg->baud) };
+	struct pair_config pc;
+	const char *msg;
+
+	pair_config_from(cfg, &pc);
+	msg = pair_config_check(&pc);
+	if (msg != NULL) {
+		snprintf(err, errlen, "%s", msg);
+		return -EINVAL;
+	}
+	d->loop = loop_create();
+	d->dec = nmea_decoder_create(&no);
+	d->pair = pair_create(&pc);
+	if (d->loop == NULL || d->dec == NULL || d->pair == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	d->pps_sock = sock_client_create(cfg->pps_socket, "PPS", err, errlen);
+	if (d->pps_sock == NULL) {
+		return -EINVAL;
+	}
+	d->nmea_sock = sock_client_create(cfg->nmea_socket, "NMEA", err, errlen);
+	return d->nmea_sock == NULL ? -EINVAL : 0;
+}
+
+static int daemon_init(struct daemon *d, char *err, size_t errlen)
+{
+	int r = make_modules(d, err, errlen);
+
+	if (r < 0) {
+		return r;
+	}
+	d->pps_enabled = strcmp(d->cfg->pps, "none") != 0;
+	d->pps_opt.edge = (enum pps_polarity)d->cfg->pps_edge;
+	d->pps_opt.serial_device = d->cfg->device;
+	d->pps_opt.serial_fd = -1;
+	if (d->pps_enabled) {
+		r = pps_start(d, err, errlen);
+		if (r < 0) {
+			return r;
+		}
+	}
+	r = setup_signals(d);
+	if (r < 0) {
+		snprintf(err, errlen, "signal set-up: %s", strerror(-r));
+		return r;
+	}
+	serial_try_open(d);
+	housekeeping_cb(d);
+	return 0;
+}
+
+static void log_summary(const struct daemon *d)
+{
+	const struct nmea_stats *ns = nmea_get_stats(d->dec);
+	const struct pair_stats *ps = pair_get_stats(d->pair);
+
+	log_notice("summary: %llu epochs, %llu bad checksums, %llu edges, "
+		   "%llu PPS samples (%llu delivered), %llu NMEA samples delivered",
+		   (unsigned long long)ns->epochs,
+		   (unsigned long long)ns->bad_checksum,
+		   (unsigned long long)ps->edges,
+		   (unsigned long long)ps->samples,
+		   (unsigned long long)sock_client_stats(d->pps_sock)->sent,
+		   (unsigned long long)sock_client_stats(d->nmea_sock)->sent);
+}
+
+static void daemon_fini(struct daemon *d)
+{
+	if (d->dec != NULL && d->pair != NULL && d->pps_sock != NULL &&
+	    d->nmea_sock != NULL) {
+		log_summary(d);
+	}
+	if (d->pps_open) {
+		pps_close(&d->pps);
+	}
+	if (d->serial_fd >= 0) {
+		close(d->serial_fd);
+	}
+	if (d->sigfd >= 0) {
+		close(d->sigfd);
+	}
+	sock_client_destroy(d->pps_sock);
+	sock_client_destroy(d->nmea_sock);
+	pair_destroy(d->pair);
+	nmea_decoder_destroy(d->dec);
+	loop_destroy(d->loop);
+}
+
+int daemon_run(const struct gpsppsd_config *cfg, FILE *dump)
+{
+	struct daemon d = { .cfg = cfg, .dump = dump, .serial_fd = -1,
+			    .sigfd = -1, .exit_code = 0 };
+	char err[512] = "";
+	int r = daemon_init(&d, err, sizeof(err));
+
+	if (r < 0) {
+		log_err("%s", err);
+		daemon_fini(&d);
+		return r == -ENOMEM ? EXIT_SOFTWARE : EXIT_CONFIG;
+	}
+	r = loop_run(d.loop);
+	if (r < 0) {
+		log_err("event loop: %s", strerror(-r));
+		d.exit_code = EXIT_SOFTWARE;
+	}
+	daemon_fini(&d);
+	return d.exit_code;
+}

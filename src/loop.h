@@ -1,0 +1,45 @@
+/*
+ * loop.h - the single-threaded event loop (poll(2) with file descriptor
+ * handlers and one-shot timers on CLOCK_MONOTONIC), in the manner of
+ * chrony's sched.c.  No worker threads where a descriptor can be polled.
+ */
+#ifndef GPSPPS_LOOP_H
+#define GPSPPS_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LOOP_MAX_FDS 16
+#define LOOP_MAX_TIMERS 16
+
+struct loop;
+
+/* revents as poll(2) reports them. */
+typedef void (*loop_fd_cb)(void *arg, int fd, short revents);
+typedef void (*loop_timer_cb)(void *arg);
+
+struct loop *loop_create(void);
+void loop_destroy(struct loop *l);
+
+/* Watch fd for events (POLLIN...).  One handler per fd.  Returns 0 or
+ * -ENOSPC / -EEXIST. */
+int loop_add_fd(struct loop *l, int fd, short events, loop_fd_cb cb,
+		void *arg);
+void loop_remove_fd(struct loop *l, int fd);
+
+/* Call cb once at CLOCK_MONOTONIC time deadline_ns (or as soon as
+ * possible if it is past).  Returns a timer id > 0, or -ENOSPC. */
+int loop_add_timer(struct loop *l, int64_t deadline_ns, loop_timer_cb cb,
+		   void *arg);
+/* Cancel a pending timer; ids of fired or cancelled timers are ignored. */
+void loop_cancel_timer(struct loop *l, int id);
+
+/* Dispatch until loop_quit().  Returns 0, or a negative errno if poll
+ * fails other than with EINTR. */
+int loop_run(struct loop *l);
+void loop_quit(struct loop *l);
+
+/* Counters for the health report: poll wake-ups so far. */
+uint64_t loop_wakeups(const struct loop *l);
+
+#endif

@@ -1,0 +1,56 @@
+/* pps.c - PPS backend table and dispatch; see pps.h. */
+#include "pps.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+extern const struct pps_backend pps_sim_backend;
+
+const struct pps_backend *const pps_backends[] = {
+	&pps_sim_backend,
+	NULL,
+};
+
+const struct pps_backend *pps_lookup(const char *spec, const char **arg)
+{
+	const char *colon = strchr(spec, ':');
+	size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+	int i;
+
+	*arg = colon ? colon + 1 : NULL;
+	for (i = 0; pps_backends[i] != NULL; i++) {
+		if (strlen(pps_backends[i]->kind) == len &&
+		    strncmp(pps_backends[i]->kind, spec, len) == 0) {
+			return pps_backends[i];
+		}
+	}
+	return NULL;
+}
+
+int pps_open(struct pps_source *src, const char *spec,
+	     const struct pps_options *opt, char *err, size_t errlen)
+{
+	const char *arg;
+	const struct pps_backend *b = pps_lookup(spec, &arg);
+
+	memset(src, 0, sizeof(*src));
+	if (b == NULL) {
+		snprintf(err, errlen, "unknown PPS kind in \"%s\" (see --help "
+			 "for the kinds built in)", spec);
+		return -EINVAL;
+	}
+	src->backend = b;
+	return b->open(src, arg, opt, err, errlen);
+}
+
+void pps_close(struct pps_source *src)
+{
+	if (src->backend != NULL) {
+		src->backend->close(src);
+	}
+	src->backend = NULL;
+	src->priv = NULL;
+}

@@ -1,0 +1,26 @@
+/*
+ * serial.h - the receiver's serial port: raw 8N1 at a fixed baud rate,
+ * non-blocking, no modem control hang-ups.
+ */
+#ifndef GPSPPS_SERIAL_H
+#define GPSPPS_SERIAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* True for the rates gpsppsd accepts: 4800 .. 921600. */
+bool serial_baud_valid(long baud);
+
+/* Time one character (start + 8 data + stop bits) takes on the line. */
+int64_t serial_char_ns(long baud);
+
+/*
+ * Open path raw at baud, O_NONBLOCK | O_NOCTTY | O_CLOEXEC, CLOCAL set so
+ * that a missing DCD never blocks or hangs up the port, input flushed.
+ * Returns the fd, or a negative errno with one line in err naming the fix
+ * (missing device, permission, not a tty, rate refused by the driver).
+ */
+int serial_open(const char *path, long baud, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,180 @@
+/* test_sock.c - SOCK sample encoding: layout, truncation, precision. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "sock.h"
+#include "testseed.h"
+#include "timeutil.h"
+
+/* chronyd's struct, laid out as refclock_sock.c declares it. */
+static void test_layout(void **state)
+{
+	(void)state;
+	if (sizeof(time_t) == 8) {
+		assert_int_equal(sizeof(struct sock_sample), 40);
+	} else {
+		assert_int_equal(sizeof(struct sock_sample), 32);
+	}
+	assert_int_equal(offsetof(struct sock_sample, offset),
+			 sizeof(struct timeval));
+	assert_int_equal(offsetof(struct sock_sample, magic),
+			 sizeof(struct sock_sample) - sizeof(int));
+}
+
+/* Offset is computed against the truncated tv: tv + offset = true time
+ * to the nanosecond, which gpsd's way (untruncated) misses by up to 1 us. */
+static void test_truncation_keeps_ns(void **state)
+{
+	struct sock_sample s;
+	int64_t sys = INT64_C(1764233520) * TU_NS_PER_SEC + 123456789;
+	int64_t truth = INT64_C(1764233520) * TU_NS_PER_SEC;
+	int64_t tv_ns, off_ns;
+
+	(void)state;
+	assert_int_equal(sock_encode(&s, sys, truth, 0), 0);
+	assert_int_equal(s.tv.tv_sec, 1764233520);
+	assert_int_equal(s.tv.tv_usec, 123456);
+	assert_int_equal(s.magic, SOCK_MAGIC);
+	assert_int_equal(s.pulse, 0);
+	assert_int_equal(s.leap, 0);
+	assert_int_equal(sock_decode(&s, &tv_ns, &off_ns), 0);
+	assert_int_equal(tv_ns + off_ns, truth);
+	assert_int_equal(off_ns, -123456000);
+}
+
+/* Negative system times (before 1970) truncate towards -inf, so that
+ * tv_usec stays in 0..999999 as a timeval must. */
+static void test_negative_time(void **state)
+{
+	struct sock_sample s;
+	int64_t tv_ns, off_ns;
+
+	(void)state;
+	assert_int_equal(sock_encode(&s, -1500, 0, 0), 0);
+	assert_int_equal(s.tv.tv_sec, -1);
+	assert_int_equal(s.tv.tv_usec, 999998);
+	assert_int_equal(sock_decode(&s, &tv_ns, &off_ns), 0);
+	assert_int_equal(tv_ns + off_ns, 0);
+}
+
+static void test_bad_leap(void **state)
+{
+	struct sock_sample s;
+
+	(void)state;
+	assert_int_equal(sock_encode(&s, 0, 0, 3), -EINVAL);
+	assert_int_equal(sock_encode(&s, 0, 0, -1), -EINVAL);
+	assert_int_equal(sock_encode(&s, 0, 0, 1), 0);
+	assert_int_equal(s.leap, 1);
+	s.magic = 0;
+	{
+		int64_t a, b;
+
+		assert_int_equal(sock_decode(&s, &a, &b), -EINVAL);
+	}
+}
+
+/* Random times and offsets up to +-10 days: tv + offset reproduces the
+ * true time to 1 ns. */
+static void test_random_precision(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < 100000; i++) {
+		struct sock_sample s;
+		int64_t sys = test_range(INT64_C(0), INT64_C(4102444800) *
+					 TU_NS_PER_SEC);
+		int64_t off = test_range(-10 * 86400 * TU_NS_PER_SEC,
+					 10 * 86400 * TU_NS_PER_SEC);
+		int64_t tv_ns, off_ns;
+
+		assert_int_equal(sock_encode(&s, sys, sys + off, 0), 0);
+		assert_int_equal(sock_decode(&s, &tv_ns, &off_ns), 0);
+		assert_true(s.tv.tv_usec >= 0 && s.tv.tv_usec < 1000000);
+		assert_true(sys - tv_ns >= 0 && sys - tv_ns < 1000);
+		assert_int_equal(tv_ns + off_ns, sys + off);
+	}
+}
+
+static void test_client_path_limits(void **state)
+{
+	char err[256], path[200];
+
+	(void)state;
+	memset(path, 'a', sizeof(path));
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	assert_null(sock_client_create(path, "PPS", err, sizeof(err)));
+	assert_non_null(strstr(err, "longer than"));
+	assert_null(sock_client_create("/run/x:y.sock", "PPS", err, sizeof(err)));
+	assert_non_null(strstr(err, "':'"));
+}
+
+/* A real datagram socket stands in for chronyd's: absent first (ENOENT),
+ * then bound (delivered, byte for byte), then gone (ECONNREFUSED on the
+ * stale file), then back. */
+static void test_client_delivery(void **state)
+{
+	char dir[] = "/tmp/gpspps-sock-XXXXXX", path[64], err[256];
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sock_client *c;
+	struct sock_sample s, r;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pps.sock", dir);
+	c = sock_client_create(path, "PPS", err, sizeof(err));
+	assert_non_null(c);
+	sock_encode(&s, 1000 * TU_NS_PER_SEC + 5, 1000 * TU_NS_PER_SEC, 0);
+	assert_int_equal(sock_client_send(c, &s), -ENOENT);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(sock_client_send(c, &s), 0);
+	assert_int_equal(recv(fd, &r, sizeof(r), 0), sizeof(r));
+	assert_memory_equal(&r, &s, sizeof(r));
+	close(fd);
+	assert_int_equal(sock_client_send(c, &s), -ECONNREFUSED);
+
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(sock_client_send(c, &s), 0);
+	assert_int_equal(sock_client_stats(c)->sent, 2);
+	assert_int_equal(sock_client_stats(c)->failed, 2);
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+	sock_client_destroy(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_layout),
+		cmocka_unit_test(test_truncation_keeps_ns),
+		cmocka_unit_test(test_negative_time),
+		cmocka_unit_test(test_bad_leap),
+		cmocka_unit_test(test_random_precision),
+		cmocka_unit_test(test_client_path_limits),
+		cmocka_unit_test(test_client_delivery),
+	};
+
+	test_seed_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
