@@ -1,0 +1,387 @@
+/* estimate.c - see estimate.h. */
+#include "estimate.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define Z95 1.959964
+#define MAD_TO_SD 1.482602
+
+struct est {
+	double *t;
+	double *x;
+	double *sd;
+	size_t n;
+	size_t cap;
+};
+
+struct est *est_create(void)
+{
+	return calloc(1, sizeof(struct est));
+}
+
+void est_destroy(struct est *e)
+{
+	if (e == NULL) {
+		return;
+	}
+	free(e->t);
+	free(e->x);
+	free(e->sd);
+	free(e);
+}
+
+void est_reset(struct est *e)
+{
+	e->n = 0;
+}
+
+static int grow(double **p, size_t cap)
+{
+	double *q = realloc(*p, cap * sizeof(double));
+
+	if (q == NULL) {
+		return -ENOMEM;
+	}
+	*p = q;
+	return 0;
+}
+
+int est_add(struct est *e, double t, double x, double sd)
+{
+	if (!isfinite(t) || !isfinite(x)) {
+		return -EINVAL;
+	}
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 256;
+
+		if (grow(&e->t, cap) || grow(&e->x, cap) || grow(&e->sd, cap)) {
+			return -ENOMEM;
+		}
+		e->cap = cap;
+	}
+	e->t[e->n] = t;
+	e->x[e->n] = x;
+	e->sd[e->n] = sd;
+	e->n++;
+	return 0;
+}
+
+size_t est_count(const struct est *e)
+{
+	return e->n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a;
+	double y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void sort_values(double *v, size_t n)
+{
+	qsort(v, n, sizeof(double), cmp_double);
+}
+
+/* Median of sorted values, n >= 1. */
+static double median_sorted(const double *v, size_t n)
+{
+	if (n % 2 == 1) {
+		return v[n / 2];
+	}
+	return (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+/* Percentile p in [0, 1] of sorted values, linear interpolation. */
+static double percentile_sorted(const double *v, size_t n, double p)
+{
+	double pos = p * (double)(n - 1);
+	size_t i = (size_t)pos;
+	double frac = pos - (double)i;
+
+	if (i + 1 >= n) {
+		return v[n - 1];
+	}
+	return v[i] + frac * (v[i + 1] - v[i]);
+}
+
+/* 1.4826 * median |v - centre|; tmp holds n doubles. */
+static double robust_sigma(const double *v, size_t n, double centre,
+			   double *tmp)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		tmp[i] = fabs(v[i] - centre);
+	}
+	sort_values(tmp, n);
+	return MAD_TO_SD * median_sorted(tmp, n);
+}
+
+/*
+ * Sign-test interval of the median of sorted values, the rank variance
+ * inflated by tau.  Sets *clamped when the interval hit the data's ends.
+ */
+static void median_ci(const double *v, size_t n, double tau, double *lo,
+		      double *hi, bool *clamped)
+{
+	double k = Z95 * sqrt((double)n * tau) / 2.0;
+	double il = floor((double)(n - 1) / 2.0 - k);
+	double ih = ceil((double)(n - 1) / 2.0 + k);
+
+	*clamped = false;
+	if (il < 0) {
+		il = 0;
+		*clamped = true;
+	}
+	if (ih > (double)(n - 1)) {
+		ih = (double)(n - 1);
+		*clamped = true;
+	}
+	*lo = v[(size_t)il];
+	*hi = v[(size_t)ih];
+}
+
+/* Autocorrelation at lag k of a centred series c[0..n). */
+static double autocorr(const double *c, size_t n, size_t k, double c0)
+{
+	double s = 0.0;
+	size_t i;
+
+	for (i = 0; i + k < n; i++) {
+		s += c[i] * c[i + k];
+	}
+	return s / c0;
+}
+
+/*
+ * Integrated autocorrelation time by Geyer's initial positive sequence:
+ * tau = -1 + 2 * sum of Gamma_j = rho(2j) + rho(2j+1) while Gamma_j > 0.
+ * c is the centred series (modified in place as scratch).
+ */
+static double integrated_tau(double *c, size_t n, bool *capped)
+{
+	size_t maxlag = n / 2 < EST_MAX_LAG ? n / 2 : EST_MAX_LAG;
+	double mean = 0.0, c0 = 0.0, sum = 0.0;
+	size_t i, j;
+
+	*capped = false;
+	for (i = 0; i < n; i++) {
+		mean += c[i];
+	}
+	mean /= (double)n;
+	for (i = 0; i < n; i++) {
+		c[i] -= mean;
+		c0 += c[i] * c[i];
+	}
+	if (c0 <= 0.0 || n < 4) {
+		return 1.0;
+	}
+	for (j = 0; 2 * j + 1 <= maxlag; j++) {
+		double gamma = autocorr(c, n, 2 * j, c0) +
+			       autocorr(c, n, 2 * j + 1, c0);
+
+		if (gamma <= 0.0) {
+			break;
+		}
+		sum += gamma;
+	}
+	if (2 * j + 1 > maxlag) {
+		*capped = true;
+	}
+	return fmax(1.0, -1.0 + 2.0 * sum);
+}
+
+/* Median of a slice with its interval-derived standard error. */
+static void slice_median(const double *x, size_t n, double tau, double *tmp,
+			 double *med, double *se)
+{
+	double lo, hi;
+	bool clamped;
+
+	memcpy(tmp, x, n * sizeof(double));
+	sort_values(tmp, n);
+	*med = median_sorted(tmp, n);
+	median_ci(tmp, n, tau, &lo, &hi, &clamped);
+	*se = (hi - lo) / (2.0 * Z95);
+}
+
+struct work {
+	double *sorted;   /* sorted copy, then scratch */
+	double *used;     /* used values in time order */
+	double *scratch;
+};
+
+static void reject_outliers(const struct est *e, struct work *w,
+			    struct est_result *r)
+{
+	double m0, sigma0;
+	size_t i;
+
+	memcpy(w->sorted, e->x, e->n * sizeof(double));
+	sort_values(w->sorted, e->n);
+	m0 = median_sorted(w->sorted, e->n);
+	sigma0 = robust_sigma(e->x, e->n, m0, w->scratch);
+	r->outlier_limit = EST_OUTLIER_K * fmax(sigma0, EST_SIGMA_FLOOR);
+	r->n_used = 0;
+	for (i = 0; i < e->n; i++) {
+		if (fabs(e->x[i] - m0) <= r->outlier_limit) {
+			w->used[r->n_used++] = e->x[i];
+		}
+	}
+	r->n_outliers = e->n - r->n_used;
+}
+
+static void centre_and_interval(struct work *w, struct est_result *r)
+{
+	size_t n = r->n_used;
+	bool clamped;
+	size_t i;
+
+	memcpy(w->sorted, w->used, n * sizeof(double));
+	sort_values(w->sorted, n);
+	r->median = median_sorted(w->sorted, n);
+	r->min = w->sorted[0];
+	r->max = w->sorted[n - 1];
+	r->p005 = percentile_sorted(w->sorted, n, 0.005);
+	r->p995 = percentile_sorted(w->sorted, n, 0.995);
+	for (i = 0; i < n; i++) {
+		double d = w->used[i] - r->median;
+
+		w->scratch[i] = (d > 0) - (d < 0);
+	}
+	r->tau = integrated_tau(w->scratch, n, &r->tau_capped);
+	r->n_eff = (double)n / r->tau;
+	median_ci(w->sorted, n, r->tau, &r->ci_low, &r->ci_high, &clamped);
+	r->half_width = fmax(r->median - r->ci_low, r->ci_high - r->median);
+	r->sigma = robust_sigma(w->used, n, r->median, w->scratch);
+	if (clamped) {
+		r->warnings |= EST_WARN_FEW;
+	}
+}
+
+static void drift(const struct est *e, struct work *w, struct est_result *r)
+{
+	size_t q = e->n / 4;
+	double se1, se4;
+
+	if (q < 1) {
+		r->first_q = r->last_q = r->drift = r->drift_se = NAN;
+		return;
+	}
+	slice_median(e->x, q, r->tau, w->scratch, &r->first_q, &se1);
+	slice_median(e->x + e->n - q, q, r->tau, w->scratch, &r->last_q, &se4);
+	r->drift = r->last_q - r->first_q;
+	r->drift_se = sqrt(se1 * se1 + se4 * se4);
+	if (fabs(r->drift) > fmax(EST_DRIFT_MIN, 3.0 * r->drift_se)) {
+		r->warnings |= EST_WARN_DRIFT;
+	}
+}
+
+static void sample_sd(const struct est *e, struct work *w,
+		      struct est_result *r)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < e->n; i++) {
+		if (isfinite(e->sd[i])) {
+			w->scratch[k++] = e->sd[i];
+		}
+	}
+	if (k == 0) {
+		r->sample_sd = NAN;
+		return;
+	}
+	sort_values(w->scratch, k);
+	r->sample_sd = median_sorted(w->scratch, k);
+}
+
+static void warnings(struct est_result *r)
+{
+	double spread = fmax(r->median - r->p005, r->p995 - r->median);
+
+	if (isfinite(r->sample_sd)) {
+		spread = fmax(spread, 2.576 * r->sample_sd);
+	}
+	if (spread > EST_LOCK_SPREAD) {
+		r->warnings |= EST_WARN_LOCK;
+	}
+	if (r->n_used < EST_MIN_SAMPLES || r->n_eff < EST_MIN_NEFF) {
+		r->warnings |= EST_WARN_FEW;
+	}
+	if ((double)r->n_outliers > EST_OUTLIER_FRAC * (double)r->n_total) {
+		r->warnings |= EST_WARN_OUTLIERS;
+	}
+}
+
+int est_compute(const struct est *e, struct est_result *r)
+{
+	struct work w;
+	int ret = -ENOMEM;
+
+	memset(r, 0, sizeof(*r));
+	if (e->n == 0) {
+		return -ENODATA;
+	}
+	w.sorted = malloc(e->n * sizeof(double));
+	w.used = malloc(e->n * sizeof(double));
+	w.scratch = malloc(e->n * sizeof(double));
+	if (w.sorted != NULL && w.used != NULL && w.scratch != NULL) {
+		r->n_total = e->n;
+		r->t_first = e->t[0];
+		r->t_last = e->t[e->n - 1];
+		reject_outliers(e, &w, r);
+		centre_and_interval(&w, r);
+		drift(e, &w, r);
+		sample_sd(e, &w, r);
+		warnings(r);
+		ret = 0;
+	}
+	free(w.sorted);
+	free(w.used);
+	free(w.scratch);
+	return ret;
+}
+
+void est_histogram(const struct est *e, const struct est_result *r,
+		   unsigned *counts, int nbins)
+{
+	double width = (r->max - r->min) / nbins;
+	size_t i;
+
+	memset(counts, 0, (size_t)nbins * sizeof(unsigned));
+	for (i = 0; i < e->n; i++) {
+		double x = e->x[i];
+		int b;
+
+		if (x < r->min || x > r->max) {
+			continue;
+		}
+		b = width > 0 ? (int)((x - r->min) / width) : 0;
+		if (b >= nbins) {
+			b = nbins - 1;
+		}
+		counts[b]++;
+	}
+}
+
+const char *est_warning_text(enum est_warning w)
+{
+	switch (w) {
+	case EST_WARN_FEW:
+		return "too few independent snapshots for a trustworthy interval";
+	case EST_WARN_LOCK:
+		return "spread endangers chrony's 0.4 s lock limit "
+		       "(99% of samples not within 0.2 s)";
+	case EST_WARN_DRIFT:
+		return "the delay drifted during the run "
+		       "(first and last quarter differ)";
+	case EST_WARN_OUTLIERS:
+		return "more than 5% of the values were rejected as outliers";
+	}
+	return "?";
+}

@@ -1,0 +1,122 @@
+/*
+ * estimate.h - robust estimate of a refclock's offset from a series of
+ * measurements (pure logic: no I/O, no clocks).
+ *
+ * The series is either chronyc sourcestats Offset snapshots (live mode,
+ * --from-file) or refclocks.log raw offsets (--from-log), already turned
+ * into "the value to add to the configured offset" by the caller.  Values
+ * are added in time order.
+ *
+ * The estimator, as the man page states it:
+ *
+ *   centre     the median of all values, m0; MAD = median |x - m0|;
+ *              sigma = 1.4826 * MAD (the sd of normal data).
+ *   outliers   a value with |x - m0| > EST_OUTLIER_K * max(sigma,
+ *              EST_SIGMA_FLOOR) is rejected; the estimate is the median m
+ *              of the values left ("used").
+ *   interval   95% confidence interval of m by the sign-test (order
+ *              statistic) interval, widened for serial correlation: the
+ *              count of used values below the median has variance
+ *              n * tau / 4 instead of n / 4, where tau is the integrated
+ *              autocorrelation time of the signs of (x - m), estimated by
+ *              Geyer's initial positive sequence over lags up to
+ *              EST_MAX_LAG.  The interval is [x(n/2 - k), x(n/2 + k)] of
+ *              the sorted used values with k = 1.96 * sqrt(n * tau) / 2.
+ *              n_eff = n / tau.
+ *   spread     sigma of the used values, and the 0.5 and 99.5 percentiles.
+ *   drift      median of the last quarter of all values minus that of the
+ *              first quarter, with its standard error (each quarter's
+ *              interval as above, divided by 1.96, added in quadrature).
+ *
+ * Warnings (bits of est_result.warnings):
+ *   EST_WARN_FEW     fewer than EST_MIN_SAMPLES used values, or n_eff under
+ *                    EST_MIN_NEFF, or the interval reached the extremes of
+ *                    the data (so that 95% cannot be promised).
+ *   EST_WARN_LOCK    99% of the used values are not within EST_LOCK_SPREAD
+ *                    (0.2 s, half of chrony's 0.4 s `lock` limit, the other
+ *                    half being left for dispersions) of the estimate, or
+ *                    the samples' own sd (when given) says the same at
+ *                    2.576 sd.
+ *   EST_WARN_DRIFT   |drift| > max(EST_DRIFT_MIN, 3 * its standard error).
+ *   EST_WARN_OUTLIERS more than EST_OUTLIER_FRAC of the values rejected.
+ */
+#ifndef GPSPPS_ESTIMATE_H
+#define GPSPPS_ESTIMATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define EST_OUTLIER_K 5.0
+#define EST_SIGMA_FLOOR 1e-6      /* s: quantised data with MAD = 0 */
+#define EST_MAX_LAG 2000          /* autocorrelation lags examined */
+#define EST_MIN_SAMPLES 20
+#define EST_MIN_NEFF 10.0
+#define EST_LOCK_SPREAD 0.2       /* s */
+#define EST_DRIFT_MIN 0.001       /* s */
+#define EST_OUTLIER_FRAC 0.05
+
+enum est_warning {
+	EST_WARN_FEW = 1u << 0,
+	EST_WARN_LOCK = 1u << 1,
+	EST_WARN_DRIFT = 1u << 2,
+	EST_WARN_OUTLIERS = 1u << 3,
+};
+
+struct est_result {
+	size_t n_total;          /* values added */
+	size_t n_used;           /* values left after outlier rejection */
+	size_t n_outliers;
+	double t_first, t_last;  /* time of the first and last value, s */
+	double median;           /* the estimate */
+	double ci_low, ci_high;  /* 95% confidence interval */
+	double half_width;       /* max(median - ci_low, ci_high - median) */
+	double sigma;            /* 1.4826 * MAD of the used values */
+	double min, max;         /* of the used values */
+	double p005, p995;       /* 0.5 and 99.5 percentiles of used values */
+	double outlier_limit;    /* |x - m0| above this was rejected */
+	double tau;              /* integrated autocorrelation time, >= 1 */
+	double n_eff;            /* n_used / tau */
+	bool tau_capped;         /* correlation still positive at the last lag */
+	double sample_sd;        /* median of the per-value sd, NAN if none */
+	double first_q, last_q;  /* medians of the first and last quarter */
+	double drift;            /* last_q - first_q */
+	double drift_se;
+	unsigned warnings;       /* enum est_warning bits */
+};
+
+struct est;
+
+/* NULL on allocation failure. */
+struct est *est_create(void);
+void est_destroy(struct est *e);
+
+/* Forget all values. */
+void est_reset(struct est *e);
+
+/*
+ * Add one value x (seconds) observed at time t (seconds, any origin); sd
+ * is the value's own standard deviation when known (sourcestats' sd
+ * column), else NAN.  Returns 0, -EINVAL for a non-finite x or t, -ENOMEM.
+ */
+int est_add(struct est *e, double t, double x, double sd);
+
+size_t est_count(const struct est *e);
+
+/*
+ * Compute the estimate over all values added so far.  Returns 0, -ENODATA
+ * when there are none, -ENOMEM.  O(n log n + n * lags).
+ */
+int est_compute(const struct est *e, struct est_result *r);
+
+/*
+ * Histogram of the used values over [r->min, r->max] in nbins equal
+ * bins (all in the first bin when min == max).  r must come from
+ * est_compute on the same values.
+ */
+void est_histogram(const struct est *e, const struct est_result *r,
+		   unsigned *counts, int nbins);
+
+/* One-line description of a warning bit, for reports. */
+const char *est_warning_text(enum est_warning w);
+
+#endif
