@@ -8,9 +8,23 @@
 #include "config.h"
 
 extern const struct pps_backend pps_sim_backend;
+#if HAVE_TIMEPPS
+extern const struct pps_backend pps_kernel_backend;
+#endif
+#if GPIOD_API == 1 || GPIOD_API == 2
+extern const struct pps_backend pps_gpio_backend;
+#endif
+extern const struct pps_backend pps_dcd_backend;
 
 const struct pps_backend *const pps_backends[] = {
 	&pps_sim_backend,
+#if HAVE_TIMEPPS
+	&pps_kernel_backend,
+#endif
+#if GPIOD_API == 1 || GPIOD_API == 2
+	&pps_gpio_backend,
+#endif
+	&pps_dcd_backend,
 	NULL,
 };
 

@@ -1,0 +1,125 @@
+/* pps_util.c - polarity detection and clock conversion; see pps_util.h. */
+#include "pps_util.h"
+
+#include <stdlib.h>
+
+#include "timeutil.h"
+
+#define HALF_SECOND_NS (500 * TU_NS_PER_MS)
+#define NEAR_HALF_NS (50 * TU_NS_PER_MS)
+
+void pps_polarity_init(struct pps_polarity_detector *d)
+{
+	*d = (struct pps_polarity_detector){
+		.decided = PPS_EDGE_AUTO,
+		.candidate = PPS_EDGE_AUTO,
+	};
+}
+
+static void vote(struct pps_polarity_detector *d, enum pps_polarity p,
+		 bool *changed)
+{
+	if (p != d->candidate) {
+		d->candidate = p;
+		d->votes = 0;
+	}
+	if (++d->votes >= PPS_POL_VOTES && d->decided != p) {
+		*changed = true;
+		d->decided = p;
+	}
+}
+
+/* The previous edge started an interval of width w that e ends. */
+static void vote_width(struct pps_polarity_detector *d,
+		       const struct pps_edge *e, int64_t w, bool *changed)
+{
+	if (w <= 0 || w >= TU_NS_PER_SEC + HALF_SECOND_NS) {
+		return;   /* a gap: the cycle is incomplete */
+	}
+	if (llabs(w - HALF_SECOND_NS) < NEAR_HALF_NS) {
+		return;   /* square wave: cannot tell */
+	}
+	/* A short interval was started by the previous edge (the on-second
+	 * edge); a long one ends with e, which starts the pulse. */
+	vote(d, w < HALF_SECOND_NS ? d->prev_pol : e->polarity, changed);
+}
+
+bool pps_polarity_feed(struct pps_polarity_detector *d,
+		       const struct pps_edge *e, bool *changed)
+{
+	*changed = false;
+	d->seen[e->polarity == PPS_EDGE_FALLING] = true;
+	if (d->have_prev && d->prev_pol != e->polarity) {
+		vote_width(d, e, e->real_ns - d->prev_ns, changed);
+	}
+	if (d->seen[0] != d->seen[1]) {
+		d->one_kind_edges++;
+		if (d->one_kind_edges >= PPS_POL_VOTES &&
+		    d->decided == PPS_EDGE_AUTO) {
+			d->decided = e->polarity;
+			*changed = true;
+		}
+	}
+	d->have_prev = true;
+	d->prev_pol = e->polarity;
+	d->prev_ns = e->real_ns;
+	return d->decided == e->polarity;
+}
+
+const struct pps_clock_pair *pps_clock_best(const struct pps_clock_pair *p,
+					    int n)
+{
+	const struct pps_clock_pair *best = &p[0];
+	int i;
+
+	for (i = 1; i < n; i++) {
+		if (p[i].a_after - p[i].a_before <
+		    best->a_after - best->a_before) {
+			best = &p[i];
+		}
+	}
+	return best;
+}
+
+int64_t pps_clock_convert(const struct pps_clock_pair *p, int64_t t,
+			  int64_t *bound_ns)
+{
+	int64_t width = p->a_after - p->a_before;
+	/* b - midpoint of the bracket, without overflowing the sum */
+	int64_t offset = p->b - (p->a_before + width / 2);
+
+	if (bound_ns != NULL) {
+		*bound_ns = (width + 1) / 2;
+	}
+	return t + offset;
+}
+
+bool pps_clock_stepped(const struct pps_clock_pair *prev,
+		       const struct pps_clock_pair *now)
+{
+	int64_t b1, b2;
+	int64_t o1 = pps_clock_convert(prev, 0, &b1);
+	int64_t o2 = pps_clock_convert(now, 0, &b2);
+	int64_t elapsed = llabs(now->a_before - prev->a_before);
+	int64_t slew = elapsed / 2000;   /* 500 ppm */
+
+	return llabs(o2 - o1) > slew + b1 + b2 + 10 * TU_NS_PER_US;
+}
+
+uint64_t pps_seq_missed(uint64_t prev_seq, uint64_t seq)
+{
+	if (seq <= prev_seq) {
+		return 0;
+	}
+	return seq - prev_seq - 1;
+}
+
+uint64_t pps_gap_missed(int64_t prev_ns, int64_t ns)
+{
+	int64_t gap = ns - prev_ns;
+
+	if (gap < TU_NS_PER_SEC + HALF_SECOND_NS) {
+		return 0;
+	}
+	return (uint64_t)((gap + HALF_SECOND_NS) / TU_NS_PER_SEC - 1);
+}

@@ -1,0 +1,89 @@
+/*
+ * pps_util.h - pure helpers shared by the real PPS backends (kernel PPS,
+ * libgpiod, serial DCD): polarity detection from the pulse width, and the
+ * conversion of a CLOCK_MONOTONIC event timestamp to CLOCK_REALTIME with a
+ * bounded error.  No I/O and no clock reads, so both are unit-tested with
+ * exact inputs.
+ */
+#ifndef GPSPPS_PPS_UTIL_H
+#define GPSPPS_PPS_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pps.h"
+
+/*
+ * Which edge is on the second, learnt from the pulse width (PPS_EDGE_AUTO).
+ * Receivers hold the line in the active state for a short pulse (typically
+ * 1-200 ms, at most 500 ms) that begins on the second, so the edge that
+ * starts the shorter of the two intervals of a cycle is the on-second edge.
+ * Every interval between two opposite edges votes; a decision needs
+ * PPS_POL_VOTES consecutive votes that agree (1.5 cycles); an interval
+ * within 50 ms of half a second (a square wave) casts no vote.  When only one kind of
+ * edge is ever seen (a device that captures one edge), that kind is taken
+ * after PPS_POL_VOTES edges.
+ */
+#define PPS_POL_VOTES 3
+
+struct pps_polarity_detector {
+	enum pps_polarity decided;    /* PPS_EDGE_AUTO until decided */
+	enum pps_polarity candidate;
+	int votes;
+	int one_kind_edges;           /* edges seen without the other kind */
+	bool have_prev;
+	enum pps_polarity prev_pol;
+	int64_t prev_ns;
+	bool seen[2];
+};
+
+void pps_polarity_init(struct pps_polarity_detector *d);
+
+/*
+ * Feed every edge (either polarity) in time order.  Returns true when e is
+ * on the second under the decided polarity; false while undecided and for
+ * the other edge.  A decision that changes later (PPS_POL_VOTES contrary
+ * votes in a row) is followed: *changed is set on the edge where it
+ * happens.
+ */
+bool pps_polarity_feed(struct pps_polarity_detector *d,
+		       const struct pps_edge *e, bool *changed);
+
+/*
+ * One reading of two clocks: a and c read from clock A before and after
+ * b from clock B.  The offset B - A at that moment is b - (a + c) / 2 with
+ * an error of at most (c - a) / 2.
+ */
+struct pps_clock_pair {
+	int64_t a_before;
+	int64_t b;
+	int64_t a_after;
+};
+
+/* The tightest of n readings (smallest a_after - a_before). */
+const struct pps_clock_pair *pps_clock_best(const struct pps_clock_pair *p,
+					    int n);
+
+/* Convert a time t on clock A to clock B through pair p; *bound_ns
+ * receives the error bound (half the bracket width). */
+int64_t pps_clock_convert(const struct pps_clock_pair *p, int64_t t,
+			  int64_t *bound_ns);
+
+/*
+ * Detect a step of clock B relative to clock A between two pair readings
+ * (e.g. CLOCK_REALTIME stepped by chronyd's makestep or date -s).  A slew
+ * moves the offset by at most 500 ppm of the elapsed time (adjtimex's
+ * limit), plus both readings' error bounds; anything larger is a step.
+ */
+bool pps_clock_stepped(const struct pps_clock_pair *prev,
+		       const struct pps_clock_pair *now);
+
+/* Missed pulses between two sequence numbers of the same edge kind:
+ * 0 for consecutive numbers, also 0 when seq went backwards (a reset). */
+uint64_t pps_seq_missed(uint64_t prev_seq, uint64_t seq);
+
+/* Missed pulses estimated from the interval between two on-second edges
+ * (for sources without sequence numbers). */
+uint64_t pps_gap_missed(int64_t prev_ns, int64_t ns);
+
+#endif
