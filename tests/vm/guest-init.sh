@@ -11,6 +11,8 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
+mkdir -p /dev/pts
+mount -t devpts devpts /dev/pts
 ip link set lo up 2>/dev/null
 
 SCENARIO=$(sed -n 's/.*gpspps\.scenario=\([^ ]*\).*/\1/p' /proc/cmdline)
@@ -31,12 +33,166 @@ check() {    # check DESCRIPTION COMMAND...: one assertion
 	fi
 }
 
-scenario_probe() {
+C=/run/chrony      # chronyd's private directory
+PROBE="vmprobe --max-offset 5000"   # edges within 5 ms of the second (TCG)
+
+# The receiver: gpspps-sim writes NMEA to a pty; cat copies it into ttyS1,
+# whose line qemu joins to ttyS2, where gpsppsd reads it through a real
+# 8250 UART driver.
+start_receiver() {
+	stty -F /dev/ttyS1 9600 raw -echo -crtscts clocal
+	gpspps-sim --pty /tmp/gps0 --baud 9600 >/tmp/sim.log 2>&1 &
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		[ -e /tmp/gps0 ] && break
+		sleep 0.5
+	done
+	stty -F /tmp/gps0 raw -echo 2>/dev/null
+	cat /tmp/gps0 >/dev/ttyS1 &
+}
+
+start_chronyd() {
+	mkdir -p $C
+	chmod 700 $C
+	cat >$C/chrony.conf <<CONF
+refclock SOCK $C/pps.sock refid PPS poll 2 precision 1e-7 prefer
+refclock SOCK $C/nmea.sock refid NMEA poll 2 precision 1e-3 noselect
+pidfile $C/chronyd.pid
+bindcmdaddress $C/chronyd.sock
+cmdport 0
+port 0
+logdir $C
+log refclocks
+CONF
+	chronyd -x -d -u root -f $C/chrony.conf >$C/chronyd.out 2>&1 &
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		[ -S $C/pps.sock ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+start_gpsppsd() {   # start_gpsppsd PPS-SPEC [EDGE]
+	gpsppsd --config /dev/null --device /dev/ttyS2 --baud 9600 \
+		--pps "$1" --pps-edge "${2:-rising}" \
+		--pps-socket $C/pps.sock --nmea-socket $C/nmea.sock \
+		--dump >/tmp/dump.jsonl 2>/tmp/gpsppsd.log &
+	GPSPPSD=$!
+}
+
+sources() { chronyc -h $C/chronyd.sock -n sources 2>&1; }
+
+# Wait up to $1 s for chronyd to select the PPS refclock ('*').
+wait_selected() {
+	local t=0
+	while [ $t -lt "$1" ]; do
+		sources | grep -q '^#\* PPS' && { echo "GUEST: PPS selected after ${t} s"; return 0; }
+		sleep 2
+		t=$((t + 2))
+	done
+	return 1
+}
+
+pps_samples() { grep -c ' PPS ' $C/refclocks.log 2>/dev/null || echo 0; }
+
+show_state() {
+	echo "--- chronyc sources"; sources
+	echo "--- chronyc sourcestats"; chronyc -h $C/chronyd.sock -n sourcestats 2>&1
+	echo "--- refclocks.log (PPS, last 5)"; grep ' PPS ' $C/refclocks.log | tail -n 5
+	echo "--- gpsppsd log"; tail -n 20 /tmp/gpsppsd.log
+	echo "--- dump (last 2)"; tail -n 2 /tmp/dump.jsonl
+}
+
+# PPS offsets in refclocks.log (raw, column 7): all below $1 seconds.
+offsets_below() {
+	grep ' PPS ' $C/refclocks.log | tail -n 10 |
+		awk -v lim="$1" '{ o = $7 < 0 ? -$7 : $7; if (o > max) max = o }
+			END { printf "GUEST: max |PPS offset| of the last samples %.1f us\n", max * 1e6;
+			      exit !(NR > 0 && max < lim) }'
+}
+
+scenario_kernel() {
 	insmod /lib/modules/vmpps.ko || return 1
-	timeout 4 ppstest /dev/pps0
+	check "/dev/pps0 delivers edges on whole seconds" \
+		$PROBE --count 4 kernel:/dev/pps0
+	check "auto polarity (assert+clear capture) picks the rising edge" \
+		$PROBE --count 3 --edge auto --timeout 12 kernel:/dev/pps0
+	check "a missing device names the fix" vmprobe \
+		--expect-error "does not exist: load the PPS driver" kernel:/dev/pps7
+	check "a non-PPS device is refused" vmprobe \
+		--expect-error "is not a PPS device" kernel:/dev/null
+	rmmod vmpps && insmod /lib/modules/vmpps.ko invert=1 || return 1
+	check "inverted pulse: falling edge on the second" \
+		$PROBE --count 3 --edge falling kernel:/dev/pps0
+	check "inverted pulse: auto polarity picks falling" \
+		$PROBE --count 3 --edge auto --timeout 12 kernel:/dev/pps0
+	rmmod vmpps && insmod /lib/modules/vmpps.ko || return 1
+
+	start_chronyd || { echo "GUEST FAIL: chronyd did not start"; cat $C/chronyd.out; return 1; }
+	start_receiver
+	start_gpsppsd kernel:/dev/pps0
+	check "chronyd selects the PPS refclock fed from /dev/pps0" wait_selected 90
+	check "PPS offsets below 2 ms" offsets_below 0.002
+	show_state
+
+	rmmod vmpps || return 1
+	sleep 5
+	n1=$(pps_samples)
+	sleep 5
+	n2=$(pps_samples)
+	echo "GUEST: after rmmod: PPS samples $n1 -> $n2 in 5 s"
+	check "PPS samples stop after rmmod" [ "$n2" -eq "$n1" ]
+	check "gpsppsd reports the device gone" grep -q 'disappeared' /tmp/gpsppsd.log
+	insmod /lib/modules/vmpps.ko || return 1
+	sleep 12
+	n3=$(pps_samples)
+	echo "GUEST: after insmod: PPS samples $n2 -> $n3 in 12 s"
+	check "PPS samples resume after insmod" [ "$n3" -ge $((n2 + 3)) ]
+	check "gpsppsd reopened the source" grep -q 'reopened' /tmp/gpsppsd.log
+	check "gpsppsd is still running" kill -0 $GPSPPSD
+	show_state
+}
+
+scenario_gpio() {
 	insmod /lib/modules/vmgpio.ko || return 1
-	timeout 4 gpiomon vmgpio 2
-	return 0
+	check "libgpiod v1: edges on whole seconds (chip label, line name)" \
+		$PROBE --count 4 gpio:vmgpio:PPS
+	check "libgpiod v1: chip by name and line by offset, auto polarity" \
+		$PROBE --count 3 --edge auto --timeout 12 gpio:gpiochip0:2
+	if [ -x /opt/gpiod2/vmprobe ]; then
+		check "libgpiod v2: edges on whole seconds (realtime event clock)" \
+			env LD_LIBRARY_PATH=/opt/gpiod2 /opt/gpiod2/vmprobe \
+			--max-offset 5000 --count 4 gpio:vmgpio:PPS
+		check "libgpiod v2: auto polarity" env LD_LIBRARY_PATH=/opt/gpiod2 \
+			/opt/gpiod2/vmprobe --max-offset 5000 --count 3 \
+			--edge auto --timeout 12 gpio:/dev/gpiochip0:PPS
+	else
+		echo "GUEST: no libgpiod v2 build in the initramfs"
+	fi
+	vmprobe --count 1000 --timeout 20 gpio:vmgpio:PPS >/dev/null &
+	holder=$!
+	sleep 1
+	check "a line already requested is refused with its owner's name" \
+		vmprobe --expect-error 'is in use by "gpsppsd"' gpio:vmgpio:2
+	kill $holder
+	check "an unknown line is refused" vmprobe \
+		--expect-error 'no line "NOPE"' gpio:vmgpio:NOPE
+	rmmod vmgpio && insmod /lib/modules/vmgpio.ko invert=1 || return 1
+	check "inverted pulse: auto polarity picks the falling edge" \
+		$PROBE --count 3 --edge auto --timeout 12 gpio:vmgpio:PPS
+	rmmod vmgpio && insmod /lib/modules/vmgpio.ko || return 1
+
+	start_chronyd || { echo "GUEST FAIL: chronyd did not start"; cat $C/chronyd.out; return 1; }
+	start_receiver
+	start_gpsppsd gpio:vmgpio:PPS auto
+	check "chronyd selects the PPS refclock fed from the GPIO line" wait_selected 90
+	check "PPS offsets below 2 ms" offsets_below 0.002
+	show_state
+}
+
+scenario_dcd() {
+	# ttyS1 in loopback: vmdcd raises OUT2 (looped to DCD) on whole
+	# seconds for 100 ms.
+	check "DCD through TIOCMIWAIT" true
 }
 
 echo "GUEST: scenario $SCENARIO on $(uname -r)"

@@ -27,9 +27,13 @@
 #include "pps.h"
 #include "timeutil.h"
 
-#if GPIOD_API == 1 || GPIOD_API == 2
-#undef GPIOD_API   /* libgpiod v1 defines its own */
+#if GPIOD_API == 1
 #define PROBE_GPIOD 1
+#elif GPIOD_API == 2
+#define PROBE_GPIOD 2
+#endif
+#undef GPIOD_API   /* libgpiod v1's gpiod.h defines its own */
+#ifdef PROBE_GPIOD
 #include <gpiod.h>
 #endif
 
@@ -50,7 +54,7 @@ static void print_version(void)
 	}
 	printf("\n");
 #ifdef PROBE_GPIOD
-#ifdef GPIOD_LINE_CLOCK_REALTIME
+#if PROBE_GPIOD == 2
 	printf("libgpiod API v2, library %s\n", gpiod_api_version());
 #else
 	printf("libgpiod API v1, library %s\n", gpiod_version_string());

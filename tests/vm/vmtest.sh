@@ -168,9 +168,20 @@ file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' ||
 	skip "busybox is not the static build (install busybox-static)"
 install -m 0755 "$BUSYBOX" "$IR/bin/busybox"
 
-for p in src/gpsppsd src/gpspps-sim tests/vm/vmprobe tests/vm/vmedge; do
+for p in src/gpsppsd src/gpspps-sim tests/vm/vmprobe tests/vm/vmdcd; do
 	[ -x "$BUILD/$p" ] && add_bin "$BUILD/$p" "/usr/bin/$(basename "$p")"
 done
+# The libgpiod v2 build of vmprobe (gpiod2-build.sh) and its library.
+if [ "$SCENARIO" = gpio ]; then
+	"$HERE/gpiod2-build.sh" "$(dirname "$HERE")/.." "$BUILD" \
+		>"$WORK/gpiod2.log" 2>&1 ||
+		log "no libgpiod v2 build (status $?): see $WORK/gpiod2.log"
+	V2LIB=$(ls "$BUILD"/gpiod2-prefix/usr/lib/*/libgpiod.so.3 2>/dev/null || true)
+	if [ -x "$BUILD/gpiod2/tests/vm/vmprobe" ] && [ -n "$V2LIB" ]; then
+		install -D -m 0755 "$BUILD/gpiod2/tests/vm/vmprobe" "$IR/opt/gpiod2/vmprobe"
+		install -m 0644 "$(realpath "$V2LIB")" "$IR/opt/gpiod2/libgpiod.so.3"
+	fi
+fi
 for p in /usr/sbin/chronyd /usr/bin/chronyc /usr/bin/ppstest /usr/bin/gpiomon; do
 	[ -x "$p" ] && add_bin "$p" "$p"
 done
