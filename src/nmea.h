@@ -14,8 +14,26 @@
  *   GNS  time, mode indicator string (all 'N' = no fix)
  *
  * with any two-letter talker ID (GP, GN, GL, GA, GB, BD, GQ, QZ, GI, ...).
- * Other sentences ($GPGSV, $PUBX, ...) are framed, checked and counted, and
- * belong to whatever epoch is open.
+ * Other sentences ($GPGSV, $PUBX, !AIVDM, ...) are framed, checked and
+ * counted, and belong to whatever epoch is open.
+ *
+ * Framing: a sentence starts at '$' (or '!') and ends with the second hex
+ * digit after '*' (no need to wait for CR LF).  Its checksum is the XOR of
+ * the bytes between the start character and '*', two hex digits in either
+ * case.  A sentence cut by CR, LF or a new start character before its
+ * checksum is complete counts as bad_checksum; one longer than
+ * NMEA_MAX_SENTENCE counts as overlong and the rest of it is skipped up to
+ * the next start character; a byte outside printable ASCII (NUL, binary
+ * noise) cuts the sentence it falls in.  The bytes of all these are
+ * dropped_bytes, as is anything else outside a sentence except CR and LF.
+ *
+ * Validity (nmea_epoch.valid): each time sentence can say "no fix": RMC
+ * status other than A or mode indicator N; GGA quality 0 or empty; GLL
+ * status other than A or mode indicator N; GNS mode characters all N.  ZDA
+ * says nothing either way.  An epoch is valid when none of its sentences
+ * says "no fix".  A time sentence with an empty time field counts as
+ * no_time, one with a malformed time or date as bad_fields; neither joins
+ * an epoch.
  *
  * An epoch is closed (and becomes available from nmea_next_epoch) when a
  * time-bearing sentence with a different time of day arrives, or when the
@@ -29,9 +47,12 @@
  * when the time of day wrapped through midnight (a GGA at 00:00:00 after an
  * RMC at 23:59:59 is on the next day, never on "yesterday").  No date is
  * guessed when none has been seen within the last 12 hours of receiver time.
- * RMC's 2-digit year is read as 19YY/20YY around the rollover floor.  A
- * date before the floor (GPS week-number rollover, 1024 weeks = 19.6 years)
- * is moved forward by 1024 weeks, repeatedly, until it is not.
+ * (A date carried to a time-only epoch is the one that puts it nearest the
+ * previous dated epoch.)  When an epoch has both, ZDA's date wins over
+ * RMC's.  RMC's 2-digit year is read as the year within 50 years of the
+ * rollover floor's year.  A date before the floor (GPS week-number
+ * rollover, 1024 weeks = 19.6 years) is moved forward by 1024 weeks,
+ * repeatedly, until it is not.  Years outside 1970..2200 are bad_fields.
  *
  * Leap seconds: a label of 23:59:60 is reported with leap_second = true and
  * time_ns = the POSIX time of the following 00:00:00 (which is what
@@ -64,7 +85,8 @@ const char *nmea_kind_name(unsigned kind);
 struct nmea_options {
 	/* Seconds since 1970 of the rollover floor: dates before it are
 	 * moved forward by 1024 weeks.  0 selects the compiled-in floor
-	 * (GPSPPS_ROLLOVER_FLOOR, set by meson). */
+	 * (GPSPPS_ROLLOVER_FLOOR_Y/_M/_D, set by meson).  Clamped to
+	 * 1970..2200. */
 	int64_t rollover_floor;
 	/* Duration of one character on the line (10 bits / baud), in ns.
 	 * Used to date the first byte of a sentence within a read chunk;
@@ -78,7 +100,8 @@ struct nmea_options {
 
 struct nmea_epoch {
 	/* UTC label of the epoch as POSIX time in ns (fraction included,
-	 * e.g. .200 s at 5 Hz).  Only meaningful when date_known. */
+	 * e.g. .200 s at 5 Hz).  Without date_known: the time of day only
+	 * (ns since 00:00:00). */
 	int64_t time_ns;
 	bool date_known;        /* false: time of day only, no date yet */
 	bool leap_second;       /* label was hh:59:60 */
@@ -106,6 +129,9 @@ struct nmea_stats {
 	uint64_t late;           /* time sentences repeating a closed epoch */
 	uint64_t rollover_fixed; /* epochs moved forward by 1024 weeks */
 	uint64_t queue_overflow; /* epochs lost because nobody read them */
+	uint64_t no_time;        /* time sentence with an empty time field */
+	uint64_t binary_bytes;   /* bytes outside printable ASCII, CR, LF
+				  * (also counted in dropped_bytes) */
 };
 
 struct nmea_decoder;
@@ -118,7 +144,10 @@ void nmea_decoder_destroy(struct nmea_decoder *dec);
  * Feed len bytes.  rx_ns and rx_mono_ns are the CLOCK_REALTIME and
  * CLOCK_MONOTONIC_RAW times at which the read returned the *last* byte of
  * buf (0, 0 for untimed input).  Byte i is dated rx - (len - 1 - i) *
- * char_ns.  Any byte values are accepted.
+ * char_ns, but not before the previous chunk's last byte (reads that come
+ * faster than the line rate, as from USB adapters, cannot reorder bytes)
+ * unless rx itself is earlier (a stepped clock).  Any byte values are
+ * accepted.
  */
 void nmea_feed(struct nmea_decoder *dec, const void *buf, size_t len,
 	       int64_t rx_ns, int64_t rx_mono_ns);
