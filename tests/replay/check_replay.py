@@ -4,8 +4,8 @@
 usage: check_replay.py DATA_DIR PROGRAM [ARGS...]
 
 PROGRAM ARGS FILE must replay one NMEA capture and print one JSON line per
-epoch with a known date (see src/replay.h); today the test-only
-replay-driver, later `gpsppsd --replay` (one line in meson.build).
+epoch with a known date (see src/replay.h): `gpsppsd --replay`, or the
+test-only replay-driver (one line in meson.build).
 
 DATA_DIR holds GPSD's regression captures (NAME.log) and GPSD's reading of
 each (NAME.log.chk: every sentence GPSD accepted, echoed, followed by the
