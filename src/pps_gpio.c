@@ -115,7 +115,10 @@ static void find_pps_gpio_dev(char *out, size_t len)
 static int line_busy(struct gpio_state *s, const char *consumer, char *err,
 		     size_t errlen)
 {
-	if (consumer != NULL && strstr(consumer, "pps") != NULL) {
+	/* pps-gpio requests its pin under its device name: "pps@12" from a
+	 * device tree overlay, "pps-gpio.0" from platform data */
+	if (consumer != NULL && strncmp(consumer, "pps", 3) == 0 &&
+	    strchr("@-.", consumer[3]) != NULL && consumer[3] != '\0') {
 		char dev[300];
 
 		find_pps_gpio_dev(dev, sizeof(dev));

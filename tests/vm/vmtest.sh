@@ -175,7 +175,7 @@ done
 if [ "$SCENARIO" = gpio ]; then
 	"$HERE/gpiod2-build.sh" "$(dirname "$HERE")/.." "$BUILD" \
 		>"$WORK/gpiod2.log" 2>&1 ||
-		log "no libgpiod v2 build (status $?): see $WORK/gpiod2.log"
+		{ log "no libgpiod v2 build (status $?):"; tail -n 20 "$WORK/gpiod2.log"; }
 	V2LIB=$(ls "$BUILD"/gpiod2-prefix/usr/lib/*/libgpiod.so.3 2>/dev/null || true)
 	if [ -x "$BUILD/gpiod2/tests/vm/vmprobe" ] && [ -n "$V2LIB" ]; then
 		install -D -m 0755 "$BUILD/gpiod2/tests/vm/vmprobe" "$IR/opt/gpiod2/vmprobe"
