@@ -20,7 +20,6 @@ int sock_encode(struct sock_sample *out, int64_t sys_ns, int64_t true_ns,
 		int leap)
 {
 	int64_t tv_us = tu_floor_div(sys_ns, TU_NS_PER_US);
-	int64_t tv_ns = tv_us * TU_NS_PER_US;
 
 	if (leap < 0 || leap > 2) {
 		return -EINVAL;
@@ -28,9 +27,12 @@ int sock_encode(struct sock_sample *out, int64_t sys_ns, int64_t true_ns,
 	memset(out, 0, sizeof(*out));
 	out->tv.tv_sec = (time_t)tu_floor_div(tv_us, 1000000);
 	out->tv.tv_usec = (suseconds_t)tu_floor_mod(tv_us, 1000000);
-	/* The difference is exact in int64_t; converting it (not the two
-	 * absolute times) to double keeps 1 ns over any realistic range. */
-	out->offset = (double)(true_ns - tv_ns) / (double)TU_NS_PER_SEC;
+	/* true - system is the same, to well under 1 ns, anywhere within the
+	 * microsecond that truncation moves tv by: so it is taken from the
+	 * exact times, not from the truncated tv.  The int64_t difference is
+	 * converted, never the two absolute times (a double holding a time
+	 * of day since 1970 has only ~240 ns resolution). */
+	out->offset = (double)(true_ns - sys_ns) / (double)TU_NS_PER_SEC;
 	out->pulse = 0;
 	out->leap = leap;
 	out->magic = SOCK_MAGIC;

@@ -6,9 +6,14 @@
  *   struct timeval tv;  double offset;  int pulse;  int leap;  int _pad;
  *   int magic (0x534f434b)
  * chronyd takes reference time = tv + offset when pulse == 0, the only mode
- * used here.  tv has microsecond resolution, so the offset is computed
- * against the truncated tv actually sent: the sample keeps nanosecond
- * precision (chronyd >= 4.3 keeps 1 ns).
+ * used here, and logs offset as the sample's raw offset.  tv has
+ * microsecond resolution; offset is a double.  The offset is the exact
+ * (true - system) difference at the measurement, which does not change
+ * within the microsecond that tv is truncated by, so nothing is lost: the
+ * e2e test checks chronyd's raw offsets against the simulated edge errors
+ * to 1 ns.  (Computing it against the truncated tv instead, as
+ * shared/notes/chrony.md once advised, makes tv + offset a whole second
+ * but puts the truncation, up to 1 us, into the offset.)
  */
 #ifndef GPSPPS_SOCK_H
 #define GPSPPS_SOCK_H
@@ -33,9 +38,9 @@ struct sock_sample {
 
 /*
  * Build the datagram for "at system time sys_ns the true time was
- * true_ns": tv = sys_ns truncated to the microsecond (towards -inf), offset
- * = (true_ns - tv) in seconds, pulse 0.  leap must be 0, 1 or 2.
- * Returns 0, or -EINVAL for a bad leap value.
+ * true_ns": tv = sys_ns truncated to the microsecond (towards -inf),
+ * offset = (true_ns - sys_ns) in seconds, pulse 0.  leap must be 0, 1 or
+ * 2.  Returns 0, or -EINVAL for a bad leap value.
  */
 int sock_encode(struct sock_sample *out, int64_t sys_ns, int64_t true_ns,
 		int leap);

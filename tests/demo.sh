@@ -21,7 +21,8 @@ dir=$(mktemp -d /tmp/gpspps-demo-XXXXXX)
 chmod 700 "$dir"
 pids=""
 cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	# gpsppsd first (last started), so it does not see the pty vanish
+	for p in $(echo $pids | tr ' ' '\n' | tac); do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$dir"
 }
@@ -46,8 +47,8 @@ chronyd -x -d -u root -f "$dir/chrony.conf" >"$dir/chronyd.log" 2>&1 &
 pids="$pids $!"
 i=0
 while [ ! -e "$dir/gps0" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-echo "== gpsppsd --device $dir/gps0 --pps sim"
-"$build/src/gpsppsd" --config /dev/null --device "$dir/gps0" --pps sim \
+echo "== gpsppsd --device $dir/gps0 --pps sim:jitter=1us"
+"$build/src/gpsppsd" --config /dev/null --device "$dir/gps0" --pps sim:jitter=1us \
 	--pps-socket "$dir/pps.sock" --nmea-socket "$dir/nmea.sock" 2>&1 &
 pids="$pids $!"
 
@@ -56,7 +57,7 @@ selected=""
 while [ "$(date +%s)" -lt "$end" ]; do
 	sleep 5
 	echo "== chronyc sources ($(date +%T))"
-	chronyc -h "$dir/chronyd.sock" -n sources | tail -n +2
+	chronyc -h "$dir/chronyd.sock" -n sources
 	if chronyc -h "$dir/chronyd.sock" -n -c sources | grep -q '^#,\*,PPS,'; then
 		if [ -z "$selected" ]; then
 			selected=yes
