@@ -1,0 +1,68 @@
+#!/bin/sh
+# Build the gpspps .deb from this tree and check it with lintian.
+#
+# Usage: packaging/build-deb.sh [--ref GIT-REF] [OUTDIR]
+#        (default OUTDIR: ./deb-out; default source: the work tree)
+#
+# debian/ lives in packaging/debian so that the tree's top level stays as
+# it is: this script copies the tree (tracked and new files, not build
+# directories; or the commit GIT-REF) to a temporary directory, copies
+# packaging/debian to its top, runs `dpkg-buildpackage -us -uc -b` there
+# and leaves the .deb, .changes, .buildinfo and the build and lintian logs
+# in OUTDIR.  lintian must report no errors (warnings are printed).  Extra
+# dpkg-buildpackage options go in DPKG_BUILDPACKAGE_OPTS, e.g. "-Pnocheck".
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+ref=""
+if [ "${1:-}" = "--ref" ]; then
+	ref=$2
+	shift 2
+fi
+out=$(mkdir -p "${1:-$top/deb-out}" && cd "${1:-$top/deb-out}" && pwd)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/gpspps-deb.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+tree=$work/gpspps
+mkdir "$tree"
+if [ -n "$ref" ]; then
+	git -C "$top" archive --format=tar "$ref" | tar -C "$tree" -xf -
+elif git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+	(cd "$top" && git ls-files -z --cached --others --exclude-standard |
+		tar --null --ignore-failed-read -T - -cf -) | tar -C "$tree" -xf -
+else
+	tar -C "$top" --exclude='./build*' --exclude='./.git' \
+		--exclude='./deb-out' -cf - . | tar -C "$tree" -xf -
+fi
+rm -rf "$tree/debian"
+cp -r "$tree/packaging/debian" "$tree/debian"
+
+src_version=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$tree/meson.build" | head -n1)
+deb_version=$(dpkg-parsechangelog -l "$tree/debian/changelog" -S Version)
+if [ "$src_version" != "$deb_version" ]; then
+	echo "meson.build says $src_version, debian/changelog $deb_version:" \
+		"add a changelog entry (dch -v $src_version)" >&2
+	exit 1
+fi
+
+echo "building gpspps $deb_version${ref:+ from $ref}"
+# shellcheck disable=SC2086
+if ! (cd "$tree" && dpkg-buildpackage -us -uc -b ${DPKG_BUILDPACKAGE_OPTS:-}) \
+	>"$out/build.log" 2>&1; then
+	tail -n 40 "$out/build.log" >&2
+	echo "dpkg-buildpackage failed; whole log in $out/build.log" >&2
+	exit 1
+fi
+changes=$(ls "$work"/gpspps_"$deb_version"_*.changes)
+for f in $(dcmd "$changes"); do
+	cp "$f" "$out/"
+done
+ls -l "$out"/*.deb
+
+if ! lintian --fail-on error --no-tag-display-limit "$changes" \
+	>"$out/lintian.log" 2>&1; then
+	cat "$out/lintian.log"
+	echo "lintian reports errors" >&2
+	exit 1
+fi
+cat "$out/lintian.log"
+echo "lintian: no errors, $(grep -c '^W:' "$out/lintian.log" || true) warnings"
