@@ -3,8 +3,11 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "timeutil.h"
 
 /* Longest line accepted; chronyc's CSV lines are under 200 bytes. */
 #define LINE_MAX_LEN 1024
@@ -364,6 +367,235 @@ int cp_parse_tracking(const char *text, size_t len, struct cp_tracking *out)
 		return CP_ERR_FORMAT;
 	}
 	return 0;
+}
+
+/* Read n decimal digits as an int; advances *s. */
+static int get_digits(const char **s, int n, int *out)
+{
+	int v = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if ((*s)[i] < '0' || (*s)[i] > '9') {
+			return -1;
+		}
+		v = v * 10 + ((*s)[i] - '0');
+	}
+	*s += n;
+	*out = v;
+	return 0;
+}
+
+/* "YYYY-MM-DD" then sep then "HH:MM:SS[.frac]"; *s is left after it. */
+static int get_date_time(const char **s, const char *seps, double *t)
+{
+	int y, mo, d, h, mi, sec;
+	double frac = 0.0;
+	const char *p = *s;
+
+	if (get_digits(&p, 4, &y) || *p++ != '-' || get_digits(&p, 2, &mo) ||
+	    *p++ != '-' || get_digits(&p, 2, &d) || *p == '\0' ||
+	    strchr(seps, *p++) == NULL || get_digits(&p, 2, &h) ||
+	    *p++ != ':' || get_digits(&p, 2, &mi) || *p++ != ':' ||
+	    get_digits(&p, 2, &sec)) {
+		return -1;
+	}
+	if (!tu_date_valid(y, mo, d) || h > 23 || mi > 59 || sec > 60) {
+		return -1;
+	}
+	if (*p == '.') {
+		double scale = 0.1;
+
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			frac += (*p - '0') * scale;
+			scale /= 10.0;
+		}
+	}
+	*t = (double)(tu_days_from_civil(y, mo, d) * TU_SEC_PER_DAY +
+		      h * 3600 + mi * 60 + sec) + frac;
+	*s = p;
+	return 0;
+}
+
+/* Optional "Z", "+hh:mm", "-hh:mm" or "+hhmm" after an ISO time. */
+static int get_zone(const char *p, double *t)
+{
+	int h, m = 0, sign;
+
+	if (*p == '\0') {
+		return 0;
+	}
+	if (strcmp(p, "Z") == 0) {
+		return 0;
+	}
+	if (*p != '+' && *p != '-') {
+		return -1;
+	}
+	sign = *p++ == '-' ? -1 : 1;
+	if (get_digits(&p, 2, &h)) {
+		return -1;
+	}
+	if (*p == ':') {
+		p++;
+	}
+	if (*p != '\0' && get_digits(&p, 2, &m)) {
+		return -1;
+	}
+	if (*p != '\0' || h > 23 || m > 59) {
+		return -1;
+	}
+	*t -= sign * (h * 3600 + m * 60);
+	return 0;
+}
+
+static int get_timestamp(const char *s, double *t)
+{
+	if (is_number(s)) {
+		return get_double(s, t);
+	}
+	if (get_date_time(&s, "T ", t) != 0) {
+		return -1;
+	}
+	return get_zone(s, t);
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+	       c == '\f';
+}
+
+/* Start of the last 8 comma-separated fields (the sourcestats record). */
+static size_t record_start(const char *s, size_t len)
+{
+	size_t i = len;
+	int commas = 0;
+
+	while (i > 0) {
+		char c = s[i - 1];
+
+		if (c == ',' && commas < 7) {
+			commas++;
+		} else if (c == ',' || (is_blank(c) && commas == 7)) {
+			return i;
+		}
+		i--;
+	}
+	return 0;
+}
+
+int cp_parse_snapshot_line(const char *line, size_t len, double *t,
+			   struct cp_sourcestats *out)
+{
+	char prefix[128];
+	size_t start, plen;
+
+	while (len > 0 && is_blank(line[len - 1])) {
+		len--;
+	}
+	while (len > 0 && is_blank(line[0])) {
+		line++;
+		len--;
+	}
+	if (len == 0 || line[0] == '#') {
+		return 1;
+	}
+	start = record_start(line, len);
+	if (cp_parse_sourcestats_line(line + start, len - start, out) != 0) {
+		return CP_ERR_FORMAT;
+	}
+	*t = NAN;
+	if (start == 0) {
+		return 0;
+	}
+	plen = start - 1;
+	while (plen > 0 && is_blank(line[plen - 1])) {
+		plen--;
+	}
+	if (plen == 0 || plen >= sizeof(prefix) || memchr(line, '\0', plen)) {
+		return CP_ERR_FORMAT;
+	}
+	memcpy(prefix, line, plen);
+	prefix[plen] = '\0';
+	return get_timestamp(prefix, t) == 0 ? 0 : CP_ERR_FORMAT;
+}
+
+/* Split on blanks into at most max words; -1 when there are more. */
+static int split_words(char *buf, char **w, int max)
+{
+	int n = 0;
+	char *p = buf;
+
+	for (;;) {
+		while (is_blank(*p)) {
+			p++;
+		}
+		if (*p == '\0') {
+			return n;
+		}
+		if (n == max) {
+			return -1;
+		}
+		w[n++] = p;
+		while (*p != '\0' && !is_blank(*p)) {
+			p++;
+		}
+		if (*p != '\0') {
+			*p++ = '\0';
+		}
+	}
+}
+
+static int refclocks_words(char **w, struct cp_refclock_sample *out)
+{
+	char datetime[64];
+	const char *p = datetime;
+	long v;
+	int bad = 0;
+
+	if (strlen(w[2]) >= sizeof(out->refid) || strlen(w[4]) != 1 ||
+	    strchr("N+-?", w[4][0]) == NULL) {
+		return CP_ERR_FORMAT;
+	}
+	snprintf(datetime, sizeof(datetime), "%.30s %.30s", w[0], w[1]);
+	if (get_date_time(&p, " ", &out->t) != 0 || *p != '\0') {
+		return CP_ERR_FORMAT;
+	}
+	strcpy(out->refid, w[2]);
+	out->leap = w[4][0];
+	bad |= get_long(w[3], 10, 0, 1000000000L, &v);
+	out->dpoll = (int)v;
+	bad |= get_long(w[5], 10, 0, 1, &v);
+	out->pps = (int)v;
+	bad |= get_double(w[6], &out->raw);
+	bad |= get_double(w[7], &out->cooked);
+	bad |= get_double(w[8], &out->dispersion);
+	return bad ? CP_ERR_FORMAT : 0;
+}
+
+int cp_parse_refclocks_line(const char *line, size_t len,
+			    struct cp_refclock_sample *out)
+{
+	char buf[LINE_MAX_LEN + 1];
+	char *w[16];
+	int n;
+
+	if (len > LINE_MAX_LEN || memchr(line, '\0', len) != NULL) {
+		return CP_ERR_FORMAT;
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	n = split_words(buf, w, 16);
+	if (n == 0 || (n > 0 && (w[0][0] == '=' || strcmp(w[0], "Date") == 0))) {
+		return 1;
+	}
+	if (n == 9 && strcmp(w[3], "-") == 0 && strcmp(w[5], "-") == 0) {
+		return 1;
+	}
+	if (n != 9) {
+		return CP_ERR_FORMAT;
+	}
+	return refclocks_words(w, out);
 }
 
 const char *cp_leap_name(enum cp_leap leap)

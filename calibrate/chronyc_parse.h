@@ -107,6 +107,43 @@ int cp_find_sourcestats(const char *text, size_t len, const char *name,
  * Return 0 or CP_ERR_FORMAT. */
 int cp_parse_tracking(const char *text, size_t len, struct cp_tracking *out);
 
+/*
+ * A saved snapshot for --from-file: one `chronyc -c sourcestats` line,
+ * optionally preceded by a timestamp and white space or a comma:
+ *
+ *   NMEA,64,30,1008,...                       no time
+ *   1795769479.5 NMEA,64,...                  seconds since 1970
+ *   2026-11-27T08:51:19Z NMEA,64,...          ISO 8601 (also with a space
+ *   2026-11-27 08:51:19.25+01:00,NMEA,...     for T; no zone means UTC)
+ *
+ * Returns 0 with *t (seconds since 1970, NAN without a timestamp), 1 for a
+ * blank or comment ('#') line, CP_ERR_FORMAT otherwise.
+ */
+int cp_parse_snapshot_line(const char *line, size_t len, double *t,
+			   struct cp_sourcestats *out);
+
+/* One sample line of chronyd's refclocks.log. */
+struct cp_refclock_sample {
+	double t;                /* sample time, seconds since 1970 (UTC) */
+	char refid[8];
+	int dpoll;               /* driver poll counter */
+	char leap;               /* 'N', '+', '-', '?' */
+	int pps;                 /* PPS flag column */
+	double raw;              /* reference - system, before the offset */
+	double cooked;           /* raw + configured offset (+ corrections) */
+	double dispersion;
+};
+
+/*
+ * Parse one refclocks.log line:
+ *   2026-11-27 08:50:44.295775 NMEA    0 N 0 -2.957749e-01 -1.957749e-01  1.000e-03
+ * Returns 0 for a raw sample, 1 for a line to skip (the ===== rulers, the
+ * column header, filtered samples with '-' in the DP and P columns, blank
+ * lines), CP_ERR_FORMAT for anything else.
+ */
+int cp_parse_refclocks_line(const char *line, size_t len,
+			    struct cp_refclock_sample *out);
+
 /* Short name of a leap status for reports: "normal", "not synchronised". */
 const char *cp_leap_name(enum cp_leap leap);
 

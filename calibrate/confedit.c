@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -787,6 +786,21 @@ static int replace_file(const char *target, const char *dir,
 	return 0;
 }
 
+/* Directory part of an absolute path ("/" for "/x"). */
+static void parent_dir(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash != NULL ? (size_t)(slash - path) : 0;
+
+	if (slash == NULL) {
+		snprintf(dir, len, ".");
+	} else if (n == 0) {
+		snprintf(dir, len, "/");
+	} else {
+		snprintf(dir, len, "%.*s", (int)n, path);
+	}
+}
+
 int ce_write_atomic(const char *path, const char *data, size_t len,
 		    const char *backup_suffix, char *err, size_t errlen)
 {
@@ -801,8 +815,7 @@ int ce_write_atomic(const char *path, const char *data, size_t len,
 		set_err(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
-	snprintf(dir, sizeof(dir), "%s", real);
-	snprintf(dir, sizeof(dir), "%s", dirname(dir));
+	parent_dir(real, dir, sizeof(dir));
 	ret = check_writable(real, dir, &st, err, errlen);
 	if (ret != 0) {
 		return ret;
