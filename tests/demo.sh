@@ -22,8 +22,10 @@ chmod 700 "$dir"
 pids=""
 cleanup() {
 	# gpsppsd first (last started), so it does not see the pty vanish
-	for p in $(echo $pids | tr ' ' '\n' | tac); do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
+	for p in $(echo $pids | tr ' ' '\n' | tac); do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
