@@ -12,7 +12,7 @@
 #include "serial.h"
 #include "timeutil.h"
 
-enum conf_type { CT_STR, CT_LONG, CT_DUR, CT_BOOL, CT_EDGE };
+enum conf_type { CT_STR, CT_LONG, CT_BAUD, CT_DUR, CT_BOOL, CT_EDGE };
 
 struct conf_key {
 	const char *name;
@@ -30,7 +30,7 @@ struct conf_key {
 static const struct conf_key conf_keys[] = {
 	{ "device", CT_STR, OFF(device), "/dev/serial0", 0, 0,
 	  "serial port of the receiver's NMEA output" },
-	{ "baud", CT_LONG, OFF(baud), "9600", 4800, 921600,
+	{ "baud", CT_BAUD, OFF(baud), "9600", 4800, 921600,
 	  "serial rate, 4800 to 921600" },
 	{ "pps", CT_STR, OFF(pps), "none", 0, 0,
 	  "PPS input: none, or KIND[:ARG] (see PPS inputs below)" },
@@ -162,6 +162,15 @@ static int set_value(const struct conf_key *k, struct gpsppsd_config *cfg,
 		return 0;
 	case CT_LONG:
 		return set_long(k, field, v, msg, msglen);
+	case CT_BAUD:
+		if (set_long(k, field, v, msg, msglen) < 0 ||
+		    !serial_baud_valid(*(long *)field)) {
+			snprintf(msg, msglen, "baud: \"%s\" is not a standard rate "
+				 "(4800, 9600, 19200, 38400, 57600, 115200, "
+				 "230400, 460800, 921600)", v);
+			return -1;
+		}
+		return 0;
 	case CT_DUR:
 		return set_dur(k, field, v, msg, msglen);
 	case CT_BOOL:
@@ -291,12 +300,6 @@ int conf_validate(const struct gpsppsd_config *cfg, FILE *err)
 		fprintf(err, "the pairing window must be shorter than 1 s\n");
 		errors++;
 	}
-	if (!serial_baud_valid(cfg->baud)) {
-		fprintf(err, "baud: %ld is not a standard rate (4800, 9600, "
-			"19200, 38400, 57600, 115200, 230400, 460800, 921600)\n",
-			cfg->baud);
-		errors++;
-	}
 	if (strcmp(cfg->pps_socket, cfg->nmea_socket) == 0) {
 		fprintf(err, "pps-socket and nmea-socket must differ\n");
 		errors++;
@@ -325,40 +328,4 @@ const char *conf_key_name(int i, bool *takes_arg)
 	}
 	*takes_arg = conf_keys[i].type != CT_BOOL;
 	return conf_keys[i].name;
-}
-
-static void print_value(const struct conf_key *k,
-			const struct gpsppsd_config *cfg, FILE *out)
-{
-	const void *field = (const char *)cfg + k->off;
-	static const char *const edges[] = { "rising", "falling", "auto" };
-
-	switch (k->type) {
-	case CT_STR:
-		fprintf(out, "%s", (const char *)field);
-		break;
-	case CT_LONG:
-		fprintf(out, "%ld", *(const long *)field);
-		break;
-	case CT_DUR:
-		fprintf(out, "%.9g", (double)*(const int64_t *)field / 1e9);
-		break;
-	case CT_BOOL:
-		fprintf(out, "%s", *(const bool *)field ? "yes" : "no");
-		break;
-	case CT_EDGE:
-		fprintf(out, "%s", edges[*(const long *)field]);
-		break;
-	}
-}
-
-void conf_print(const struct gpsppsd_config *cfg, FILE *out)
-{
-	int i;
-
-	for (i = 0; i < N_KEYS; i++) {
-		fprintf(out, "%s ", conf_keys[i].name);
-		print_value(&conf_keys[i], cfg, out);
-		fputc('\n', out);
-	}
 }

@@ -66,7 +66,4 @@ void conf_print_help(FILE *out);
  * false for boolean switches on the command line. */
 const char *conf_key_name(int i, bool *takes_arg);
 
-/* Write the effective configuration as `key value` lines. */
-void conf_print(const struct gpsppsd_config *cfg, FILE *out);
-
 #endif

@@ -560,10 +560,9 @@ static void log_summary(const struct daemon *d)
 		   (unsigned long long)sock_client_stats(d->nmea_sock)->sent);
 }
 
-static void daemon_fini(struct daemon *d)
+static void daemon_fini(struct daemon *d, bool ran)
 {
-	if (d->dec != NULL && d->pair != NULL && d->pps_sock != NULL &&
-	    d->nmea_sock != NULL) {
+	if (ran) {
 		log_summary(d);
 	}
 	if (d->pps_open) {
@@ -591,7 +590,7 @@ int daemon_run(const struct gpsppsd_config *cfg, FILE *dump)
 
 	if (r < 0) {
 		log_err("%s", err);
-		daemon_fini(&d);
+		daemon_fini(&d, false);
 		return r == -ENOMEM ? EXIT_SOFTWARE : EXIT_CONFIG;
 	}
 	r = loop_run(d.loop);
@@ -599,6 +598,6 @@ int daemon_run(const struct gpsppsd_config *cfg, FILE *dump)
 		log_err("event loop: %s", strerror(-r));
 		d.exit_code = EXIT_SOFTWARE;
 	}
-	daemon_fini(&d);
+	daemon_fini(&d, true);
 	return d.exit_code;
 }

@@ -220,13 +220,14 @@ static int load_config(int argc, char **argv, struct gpsppsd_config *cfg,
 	if (r == 1) {
 		return 1;
 	}
-	if (r < 0 || file_errors != 0) {
-		return -1;
-	}
 	if (cl->replay != NULL) {
-		return 0;
+		return r < 0 ? -1 : 0;
 	}
-	return conf_validate(cfg, stderr) + check_pps_spec(cfg) ? -1 : 0;
+	/* Report every error, not just the first kind found. */
+	if (conf_validate(cfg, stderr) + check_pps_spec(cfg) != 0) {
+		r = -1;
+	}
+	return r < 0 || file_errors != 0 ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -239,6 +240,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (cl.check) {
+		fflush(stderr);
 		puts(r < 0 ? "configuration has errors" : "configuration OK");
 		return r < 0 ? 1 : 0;
 	}
