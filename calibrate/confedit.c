@@ -589,6 +589,9 @@ static int find_line(const char *text, size_t len, int line, size_t *start,
 	size_t pos = 0;
 	int n = 1;
 
+	if (line < 1) {
+		return -EINVAL;
+	}
 	while (n < line) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 

@@ -196,16 +196,25 @@ static double integrated_tau(double *c, size_t n, bool *capped)
 	return fmax(1.0, -1.0 + 2.0 * sum);
 }
 
-/* Median of a slice with its interval-derived standard error. */
-static void slice_median(const double *x, size_t n, double tau, double *tmp,
+/* Median of a slice with its interval-derived standard error; the slice's
+ * own correlation time is used, since a step between slices would
+ * inflate the correlation time of the whole series. */
+static void slice_median(const double *x, size_t n, double *tmp,
 			 double *med, double *se)
 {
-	double lo, hi;
-	bool clamped;
+	double lo, hi, tau;
+	bool clamped, capped;
+	size_t i;
 
 	memcpy(tmp, x, n * sizeof(double));
 	sort_values(tmp, n);
 	*med = median_sorted(tmp, n);
+	for (i = 0; i < n; i++) {
+		double d = x[i] - *med;
+
+		tmp[n + i] = (d > 0) - (d < 0);
+	}
+	tau = integrated_tau(tmp + n, n, &capped);
 	median_ci(tmp, n, tau, &lo, &hi, &clamped);
 	*se = (hi - lo) / (2.0 * Z95);
 }
@@ -273,8 +282,8 @@ static void drift(const struct est *e, struct work *w, struct est_result *r)
 		r->first_q = r->last_q = r->drift = r->drift_se = NAN;
 		return;
 	}
-	slice_median(e->x, q, r->tau, w->scratch, &r->first_q, &se1);
-	slice_median(e->x + e->n - q, q, r->tau, w->scratch, &r->last_q, &se4);
+	slice_median(e->x, q, w->scratch, &r->first_q, &se1);
+	slice_median(e->x + e->n - q, q, w->scratch, &r->last_q, &se4);
 	r->drift = r->last_q - r->first_q;
 	r->drift_se = sqrt(se1 * se1 + se4 * se4);
 	if (fabs(r->drift) > fmax(EST_DRIFT_MIN, 3.0 * r->drift_se)) {

@@ -26,7 +26,8 @@
  *   spread     sigma of the used values, and the 0.5 and 99.5 percentiles.
  *   drift      median of the last quarter of all values minus that of the
  *              first quarter, with its standard error (each quarter's
- *              interval as above, divided by 1.96, added in quadrature).
+ *              interval as above, with the quarter's own correlation
+ *              time, divided by 1.96, added in quadrature).
  *
  * Warnings (bits of est_result.warnings):
  *   EST_WARN_FEW     fewer than EST_MIN_SAMPLES used values, or n_eff under

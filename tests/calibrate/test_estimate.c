@@ -1,0 +1,257 @@
+/* Unit tests of the robust estimator: exact small cases, and random series
+ * (replayable seed) whose true centre is known, checking the things a user
+ * relies on: the interval covers the truth about 95% of the time, also for
+ * correlated snapshots, outliers do not move the estimate, and each
+ * warning fires when, and only when, it should. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "estimate.h"
+#include "testseed.h"
+
+static double gauss(void)
+{
+	double u1 = test_uniform(), u2 = test_uniform();
+
+	if (u1 < 1e-300) {
+		u1 = 1e-300;
+	}
+	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+static struct est *make(void)
+{
+	struct est *e = est_create();
+
+	assert_non_null(e);
+	return e;
+}
+
+static void test_exact(void **state)
+{
+	static const double v[] = { 1, 2, 3, 4, 100 };
+	struct est_result r;
+	struct est *e = make();
+	unsigned counts[4];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(est_compute(e, &r), -ENODATA);
+	assert_int_equal(est_add(e, 0, NAN, NAN), -EINVAL);
+	assert_int_equal(est_add(e, INFINITY, 1, NAN), -EINVAL);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(est_add(e, (double)i, v[i], NAN), 0);
+	}
+	assert_int_equal(est_compute(e, &r), 0);
+	/* m0 = 3, MAD = 1, limit = 5 * 1.4826: 100 is an outlier */
+	assert_int_equal(r.n_total, 5);
+	assert_int_equal(r.n_used, 4);
+	assert_int_equal(r.n_outliers, 1);
+	assert_true(fabs(r.median - 2.5) < 1e-12);
+	assert_true(r.min == 1 && r.max == 4);
+	assert_true(r.warnings & EST_WARN_FEW);
+	assert_true(r.warnings & EST_WARN_OUTLIERS);
+	assert_true(isnan(r.sample_sd));
+	est_histogram(e, &r, counts, 4);
+	assert_int_equal(counts[0] + counts[1] + counts[2] + counts[3], 4);
+	assert_int_equal(counts[3], 1);
+	est_reset(e);
+	assert_int_equal(est_count(e), 0);
+	est_destroy(e);
+}
+
+static void test_constant(void **state)
+{
+	struct est_result r;
+	struct est *e = make();
+	int i;
+
+	(void)state;
+	for (i = 0; i < 100; i++) {
+		est_add(e, i, 0.25, NAN);
+	}
+	est_add(e, 100, 0.2500005, NAN);   /* within the 1 us floor * 5 */
+	est_add(e, 101, 0.3, NAN);         /* beyond */
+	assert_int_equal(est_compute(e, &r), 0);
+	assert_true(r.median == 0.25);
+	assert_int_equal(r.n_outliers, 1);
+	assert_true(r.half_width == 0.0);
+	est_destroy(e);
+}
+
+/* Fraction of runs whose interval holds the truth, for AR(1) noise of
+ * coefficient rho (0: independent) and sd sigma. */
+static double coverage(int runs, int n, double rho, double sigma,
+		       double *mean_tau)
+{
+	int covered = 0, k, i;
+
+	*mean_tau = 0;
+	for (k = 0; k < runs; k++) {
+		struct est *e = make();
+		struct est_result r;
+		double x = gauss() * sigma;
+
+		for (i = 0; i < n; i++) {
+			x = rho * x + sqrt(1 - rho * rho) * sigma * gauss();
+			est_add(e, i, 0.5 + x, NAN);
+		}
+		assert_int_equal(est_compute(e, &r), 0);
+		covered += r.ci_low <= 0.5 && 0.5 <= r.ci_high;
+		*mean_tau += r.tau / runs;
+		est_destroy(e);
+	}
+	return (double)covered / runs;
+}
+
+static void test_coverage_independent(void **state)
+{
+	double tau, c;
+
+	(void)state;
+	c = coverage(400, 300, 0.0, 0.01, &tau);
+	print_message("independent: coverage %.3f, mean tau %.2f\n", c, tau);
+	/* 95% nominal; 400 runs give a binomial sd of 1.1% */
+	assert_true(c >= 0.91 && c <= 0.99);
+	assert_true(tau < 1.6);
+}
+
+static void test_coverage_correlated(void **state)
+{
+	double tau, c;
+
+	(void)state;
+	/* Snapshots of a sliding regression are strongly correlated: without
+	 * the correction an interval this narrow would cover ~40%. */
+	c = coverage(300, 1000, 0.9, 0.01, &tau);
+	print_message("AR(1) 0.9: coverage %.3f, mean tau %.2f\n", c, tau);
+	assert_true(c >= 0.88);
+	assert_true(tau > 4.0);
+}
+
+static void test_outliers(void **state)
+{
+	struct est_result r;
+	struct est *e = make();
+	int i, bad = 0;
+
+	(void)state;
+	for (i = 0; i < 10000; i++) {
+		double x = 0.35 + 0.005 * gauss();
+
+		if (test_uniform() < 0.03) {
+			x += test_uniform() < 0.5 ? 1.0 : -1.0;
+			bad++;
+		}
+		est_add(e, i, x, NAN);
+	}
+	assert_int_equal(est_compute(e, &r), 0);
+	assert_int_equal(r.n_outliers, bad);
+	assert_true(fabs(r.median - 0.35) < 0.0005);
+	assert_true(r.ci_low <= 0.35 && 0.35 <= r.ci_high);
+	assert_false(r.warnings & EST_WARN_OUTLIERS);
+	assert_false(r.warnings & EST_WARN_LOCK);
+	assert_false(r.warnings & EST_WARN_FEW);
+	assert_false(r.warnings & EST_WARN_DRIFT);
+	assert_true(fabs(r.sigma - 0.005) < 0.0005);
+	est_destroy(e);
+}
+
+static void test_drift(void **state)
+{
+	struct est_result r;
+	struct est *e = make();
+	int i;
+
+	(void)state;
+	/* the delay steps by 20 ms for the second half */
+	for (i = 0; i < 2000; i++) {
+		est_add(e, i, 0.2 + (i >= 1000 ? 0.02 : 0) + 0.005 * gauss(),
+			NAN);
+	}
+	assert_int_equal(est_compute(e, &r), 0);
+	assert_true(r.warnings & EST_WARN_DRIFT);
+	assert_true(fabs(r.drift - 0.02) < 0.003);
+	assert_true(fabs(r.first_q - 0.2) < 0.002);
+	/* 2 ms over the run with 5 ms of jitter is no drift */
+	est_reset(e);
+	for (i = 0; i < 2000; i++) {
+		est_add(e, i, 0.2 + 0.005 * gauss(), NAN);
+	}
+	assert_int_equal(est_compute(e, &r), 0);
+	assert_false(r.warnings & EST_WARN_DRIFT);
+	est_destroy(e);
+}
+
+static void test_lock_spread(void **state)
+{
+	struct est_result r;
+	struct est *e = make();
+	int i;
+
+	(void)state;
+	for (i = 0; i < 500; i++) {
+		est_add(e, i, 0.45 + 0.1 * gauss(), NAN);
+	}
+	assert_int_equal(est_compute(e, &r), 0);
+	assert_true(r.warnings & EST_WARN_LOCK);
+	/* tight snapshots, but chrony says the samples themselves scatter */
+	est_reset(e);
+	for (i = 0; i < 500; i++) {
+		est_add(e, i, 0.45 + 0.001 * gauss(), 0.09);
+	}
+	assert_int_equal(est_compute(e, &r), 0);
+	assert_true(fabs(r.sample_sd - 0.09) < 1e-12);
+	assert_true(r.warnings & EST_WARN_LOCK);
+	est_reset(e);
+	for (i = 0; i < 500; i++) {
+		est_add(e, i, 0.45 + 0.02 * gauss(), 0.02);
+	}
+	assert_int_equal(est_compute(e, &r), 0);
+	assert_false(r.warnings & EST_WARN_LOCK);
+	est_destroy(e);
+}
+
+static void test_few(void **state)
+{
+	struct est_result r;
+	struct est *e = make();
+	int i;
+
+	(void)state;
+	for (i = 0; i < 12; i++) {
+		est_add(e, i, 0.1 + 0.001 * gauss(), NAN);
+	}
+	assert_int_equal(est_compute(e, &r), 0);
+	assert_true(r.warnings & EST_WARN_FEW);
+	for (i = 12; i < 400; i++) {
+		est_add(e, i, 0.1 + 0.001 * gauss(), NAN);
+	}
+	assert_int_equal(est_compute(e, &r), 0);
+	assert_false(r.warnings & EST_WARN_FEW);
+	assert_true(r.t_first == 0 && r.t_last == 399);
+	est_destroy(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exact),
+		cmocka_unit_test(test_constant),
+		cmocka_unit_test(test_coverage_independent),
+		cmocka_unit_test(test_coverage_correlated),
+		cmocka_unit_test(test_outliers),
+		cmocka_unit_test(test_drift),
+		cmocka_unit_test(test_lock_spread),
+		cmocka_unit_test(test_few),
+	};
+
+	test_seed_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
