@@ -60,6 +60,7 @@ struct daemon {
 	struct sock_client *nmea_sock;
 	bool fix_logged_valid;
 	bool first_pps_logged;
+	struct log_ratelimit hold_rl;
 	int exit_code;
 };
 
@@ -173,6 +174,22 @@ static void handle_pps_sample(struct daemon *d, const struct pair_sample *ps,
 	}
 }
 
+/* Holds that mean something is wrong with the input are worth a warning,
+ * at most a few a minute; the others (warm-up, no fix) are expected. */
+static void log_pair_hold(struct daemon *d, const struct nmea_epoch *ep,
+			  enum pair_result pr)
+{
+	long long sec = (long long)tu_floor_div(ep->time_ns, TU_NS_PER_SEC);
+
+	if (pr == PAIR_GUARD || pr == PAIR_AMBIGUOUS || pr == PAIR_STALE) {
+		log_limited(&d->hold_rl, LOG_LVL_WARN, "second %lld: PPS sample "
+			    "held back: %s", sec, pair_result_name(pr));
+	} else {
+		log_debug("second %lld: no PPS sample: %s", sec,
+			  pair_result_name(pr));
+	}
+}
+
 static void handle_epoch(struct daemon *d, const struct nmea_epoch *ep)
 {
 	struct pair_sample ps;
@@ -185,9 +202,7 @@ static void handle_epoch(struct daemon *d, const struct nmea_epoch *ep)
 	if (r.pr == PAIR_SAMPLE) {
 		handle_pps_sample(d, &ps, &r.pps_sent);
 	} else {
-		log_debug("epoch %lld: no PPS sample: %s",
-			  (long long)(ep->time_ns / TU_NS_PER_SEC),
-			  pair_result_name(r.pr));
+		log_pair_hold(d, ep, r.pr);
 	}
 	r.nmea_usable = whole && pair_nmea_usable(d->pair);
 	if (r.nmea_usable && d->cfg->nmea_samples) {
@@ -584,7 +599,9 @@ static void daemon_fini(struct daemon *d, bool ran)
 int daemon_run(const struct gpsppsd_config *cfg, FILE *dump)
 {
 	struct daemon d = { .cfg = cfg, .dump = dump, .serial_fd = -1,
-			    .sigfd = -1, .exit_code = 0 };
+			    .sigfd = -1, .exit_code = 0,
+			    .hold_rl = { .interval_ns = 60 * TU_NS_PER_SEC,
+					 .burst = 3 } };
 	char err[512] = "";
 	int r = daemon_init(&d, err, sizeof(err));
 
