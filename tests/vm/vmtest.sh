@@ -196,7 +196,8 @@ echo "root:x:0:" >"$IR/etc/group"
 # --- boot -----------------------------------------------------------------
 
 # ttyS0: console (a file); ttyS1 and ttyS2 are joined by one qemu socket
-# chardev pair, a null-modem cable between two real 8250 UARTs.
+# chardev pair, a null-modem cable between two real 8250 UARTs; ttyS3 is
+# unconnected (the DCD scenario uses its loopback mode).
 SOCK=$WORK/uart.sock
 CONSOLE=$WORK/console.log
 log "booting $KVER, scenario $SCENARIO"
@@ -208,6 +209,7 @@ timeout "${GPSPPS_VM_TIMEOUT:-240}" qemu-system-x86_64 -accel tcg -m 384 -smp 1 
 	-chardev "socket,id=s1,path=$SOCK,server=on,wait=off" \
 	-chardev "socket,id=s2,path=$SOCK" \
 	-serial "file:$CONSOLE" -serial chardev:s1 -serial chardev:s2 \
+	-serial null \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" \
 	-append "console=ttyS0 panic=-1 loglevel=4 gpspps.scenario=$SCENARIO" \
 	</dev/null

@@ -7,10 +7,14 @@
  * (inverted with invert=1); the other lines stay low.  Edges raise
  * interrupts through gpiolib's own irqchip support, so the GPIO character
  * device (uAPI v1 and v2, libgpiod, gpiomon) timestamps them in its
- * interrupt handler exactly as for a real pin.  Debian's kernel has no
+ * interrupt handler exactly as for a real pin.  Line 3 is held by the
+ * chip itself under the label "pps-gpio.0", as the pps-gpio driver holds
+ * its pin, to test the "in use by pps-gpio" message.  Debian's kernel has no
  * gpio-sim or its IRQ simulator, hence this module.
  */
+#include <linux/gpio/consumer.h>
 #include <linux/gpio/driver.h>
+#include <linux/gpio/machine.h>
 #include <linux/hrtimer.h>
 #include <linux/irq.h>
 #include <linux/ktime.h>
@@ -18,6 +22,7 @@
 
 #define VMGPIO_NLINES 4
 #define VMGPIO_PPS_LINE 2
+#define VMGPIO_OWNED_LINE 3
 
 static unsigned int width_ms = 100;
 module_param(width_ms, uint, 0444);
@@ -32,6 +37,7 @@ static const char *const vmgpio_names[VMGPIO_NLINES] = {
 };
 
 static struct gpio_chip vmgpio_chip;
+static struct gpio_desc *vmgpio_owned;
 static struct hrtimer vmgpio_timer;
 static bool vmgpio_in_pulse;   /* between the second and width_ms later */
 static int vmgpio_level;       /* level of the PPS line */
@@ -137,6 +143,15 @@ static int __init vmgpio_init(void)
 	ret = gpiochip_add_data(&vmgpio_chip, NULL);
 	if (ret)
 		return ret;
+	vmgpio_owned = gpiochip_request_own_desc(&vmgpio_chip,
+						 VMGPIO_OWNED_LINE,
+						 "pps-gpio.0",
+						 GPIO_LOOKUP_FLAGS_DEFAULT,
+						 GPIOD_IN);
+	if (IS_ERR(vmgpio_owned)) {
+		gpiochip_remove(&vmgpio_chip);
+		return PTR_ERR(vmgpio_owned);
+	}
 	hrtimer_init(&vmgpio_timer, CLOCK_REALTIME, HRTIMER_MODE_ABS);
 	vmgpio_timer.function = vmgpio_fire;
 	hrtimer_start(&vmgpio_timer, vmgpio_next(ktime_get_real(), false),
@@ -149,6 +164,7 @@ static int __init vmgpio_init(void)
 static void __exit vmgpio_exit(void)
 {
 	hrtimer_cancel(&vmgpio_timer);
+	gpiochip_free_own_desc(vmgpio_owned);
 	gpiochip_remove(&vmgpio_chip);
 }
 
