@@ -42,6 +42,7 @@ static const char *level_word(enum log_level level)
 	}
 }
 
+__attribute__((format(printf, 2, 0)))
 static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
 	if (!log_enabled(level)) {
