@@ -196,25 +196,60 @@ static double integrated_tau(double *c, size_t n, bool *capped)
 	return fmax(1.0, -1.0 + 2.0 * sum);
 }
 
-/* Median of a slice with its interval-derived standard error; the slice's
- * own correlation time is used, since a step between slices would
- * inflate the correlation time of the whole series. */
-static void slice_median(const double *x, size_t n, double *tmp,
-			 double *med, double *se)
+/* Signs of x - median(x) into out, a sorted copy of x in tmp. */
+static double signs_about_median(const double *x, size_t n, double *tmp,
+				 double *out)
 {
-	double lo, hi, tau;
-	bool clamped, capped;
+	double med;
 	size_t i;
 
 	memcpy(tmp, x, n * sizeof(double));
 	sort_values(tmp, n);
-	*med = median_sorted(tmp, n);
+	med = median_sorted(tmp, n);
 	for (i = 0; i < n; i++) {
-		double d = x[i] - *med;
+		double d = x[i] - med;
 
-		tmp[n + i] = (d > 0) - (d < 0);
+		out[i] = (d > 0) - (d < 0);
 	}
-	tau = integrated_tau(tmp + n, n, &capped);
+	return med;
+}
+
+/*
+ * Correlation time for the drift test: the median of the correlation
+ * times of EST_DRIFT_BLOCKS consecutive blocks, each about its own median.
+ * A step of the delay makes the signs of its block (and of any long
+ * stretch around it) one long run; taken as noise, that run would hide
+ * the very drift it is.  The median over blocks ignores the block(s)
+ * holding the step.  tmp holds 2 * n doubles.
+ */
+static double local_tau(const double *x, size_t n, double *tmp)
+{
+	double taus[EST_DRIFT_BLOCKS];
+	size_t b, len = n / EST_DRIFT_BLOCKS;
+	bool capped;
+
+	if (len < 8) {
+		signs_about_median(x, n, tmp, tmp + n);
+		return integrated_tau(tmp + n, n, &capped);
+	}
+	for (b = 0; b < EST_DRIFT_BLOCKS; b++) {
+		signs_about_median(x + b * len, len, tmp, tmp + len);
+		taus[b] = integrated_tau(tmp + len, len, &capped);
+	}
+	sort_values(taus, EST_DRIFT_BLOCKS);
+	return median_sorted(taus, EST_DRIFT_BLOCKS);
+}
+
+/* Median of a slice with its interval-derived standard error. */
+static void slice_median(const double *x, size_t n, double tau, double *tmp,
+			 double *med, double *se)
+{
+	double lo, hi;
+	bool clamped;
+
+	memcpy(tmp, x, n * sizeof(double));
+	sort_values(tmp, n);
+	*med = median_sorted(tmp, n);
 	median_ci(tmp, n, tau, &lo, &hi, &clamped);
 	*se = (hi - lo) / (2.0 * Z95);
 }
@@ -276,14 +311,15 @@ static void centre_and_interval(struct work *w, struct est_result *r)
 static void drift(const struct est *e, struct work *w, struct est_result *r)
 {
 	size_t q = e->n / 4;
-	double se1, se4;
+	double se1, se4, tau;
 
 	if (q < 1) {
 		r->first_q = r->last_q = r->drift = r->drift_se = NAN;
 		return;
 	}
-	slice_median(e->x, q, w->scratch, &r->first_q, &se1);
-	slice_median(e->x + e->n - q, q, w->scratch, &r->last_q, &se4);
+	tau = local_tau(e->x, e->n, w->sorted);
+	slice_median(e->x, q, tau, w->scratch, &r->first_q, &se1);
+	slice_median(e->x + e->n - q, q, tau, w->scratch, &r->last_q, &se4);
 	r->drift = r->last_q - r->first_q;
 	r->drift_se = sqrt(se1 * se1 + se4 * se4);
 	if (fabs(r->drift) > fmax(EST_DRIFT_MIN, 3.0 * r->drift_se)) {
@@ -336,7 +372,7 @@ int est_compute(const struct est *e, struct est_result *r)
 	if (e->n == 0) {
 		return -ENODATA;
 	}
-	w.sorted = malloc(e->n * sizeof(double));
+	w.sorted = malloc(2 * e->n * sizeof(double));
 	w.used = malloc(e->n * sizeof(double));
 	w.scratch = malloc(e->n * sizeof(double));
 	if (w.sorted != NULL && w.used != NULL && w.scratch != NULL) {

@@ -26,8 +26,11 @@
  *   spread     sigma of the used values, and the 0.5 and 99.5 percentiles.
  *   drift      median of the last quarter of all values minus that of the
  *              first quarter, with its standard error (each quarter's
- *              interval as above, with the quarter's own correlation
- *              time, divided by 1.96, added in quadrature).
+ *              interval as above, divided by 1.96, added in quadrature).
+ *              The correlation time used here is the median of those of
+ *              EST_DRIFT_BLOCKS consecutive blocks of the run, each taken
+ *              about its own median: a step of the delay would otherwise
+ *              pass for slow noise and hide the very drift it is.
  *
  * Warnings (bits of est_result.warnings):
  *   EST_WARN_FEW     fewer than EST_MIN_SAMPLES used values, or n_eff under
@@ -50,6 +53,7 @@
 #define EST_OUTLIER_K 5.0
 #define EST_SIGMA_FLOOR 1e-6      /* s: quantised data with MAD = 0 */
 #define EST_MAX_LAG 2000          /* autocorrelation lags examined */
+#define EST_DRIFT_BLOCKS 8
 #define EST_MIN_SAMPLES 20
 #define EST_MIN_NEFF 10.0
 #define EST_LOCK_SPREAD 0.2       /* s */
