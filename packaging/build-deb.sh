@@ -58,7 +58,7 @@ for f in $(dcmd "$changes"); do
 done
 ls -l "$out"/*.deb
 
-if ! lintian --fail-on error --no-tag-display-limit "$changes" \
+if ! lintian --fail-on error --tag-display-limit 0 "$changes" \
 	>"$out/lintian.log" 2>&1; then
 	cat "$out/lintian.log"
 	echo "lintian reports errors" >&2

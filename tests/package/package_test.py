@@ -1,0 +1,736 @@
+#!/usr/bin/env python3
+"""The Debian package, built and installed for real (meson suite 'package').
+
+Scenarios (argv[1]):
+  build    packaging/build-deb.sh: dpkg-buildpackage -us -uc -b from the
+           tree; lintian reports no errors; the .deb holds the programs,
+           their man pages, the units, udev rules, tmpfiles, the chrony
+           drop-ins, /etc/gpspps/gpsppsd.conf as a conffile, and depends on
+           chrony.
+  install  a Debian 12 root made by debootstrap (cached under the build
+           directory): apt's resolver removes systemd-timesyncd; the .deb
+           installs (user, socket directory, enabled unit, AppArmor rule
+           that the parser accepts, chrony's configuration includes the
+           drop-in); reinstalls; upgrades to a newer version keeping an
+           edited conffile without a prompt; removal sets chrony's drop-ins
+           aside so chrony's configuration is valid without gpspps, and a
+           reinstall brings the edits back; purge leaves nothing behind.
+  systemd  that root booted with systemd-nspawn (private network, no
+           CAP_SYS_TIME, chronyd with -x: this machine's clock is never
+           touched): the packaged chrony.service (root, then _chrony, umask
+           from the package's drop-in) and the hardened gpsppsd.service as
+           user gpspps, fed by gpspps-sim.  Samples reach chronyd with
+           gpsppsd started first, and again after chronyd restarts; with
+           chronyd's default umask they do not (the design is what makes
+           it work); gpsppsd never restarts; systemd-analyze verify passes;
+           systemd-analyze security figures are printed and bounded.
+
+Needs root, debootstrap, zstd, and network to a Debian mirror the first
+time (the root is cached in $GPSPPS_BUILD/package/).  GPSPPS_KEEP=1 keeps
+the roots.
+"""
+
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from gpspps_harness import BUILD, SRC, fail, skip  # noqa: E402
+
+PKG = os.path.join(os.path.abspath(BUILD), "package")
+DEBDIR = os.path.join(PKG, "deb")
+BASE = os.path.join(PKG, "bookworm-base.tar.zst")
+HERE = os.path.dirname(os.path.abspath(__file__))
+UPGRADE_VERSION_SUFFIX = "+upgradetest"
+
+# Exposure bounds for `systemd-analyze security` (0 best, 10 worst): the
+# figures measured when the units were written, so a change that weakens
+# the sandbox fails here.
+MAX_EXPOSURE = {"gpsppsd.service": 1.0, "gpspps-calibrate.service": 3.0}
+
+
+def run(cmd, check=True, timeout=600, **kw):
+    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                       timeout=timeout, **kw)
+    if check and r.returncode != 0:
+        fail(f"{' '.join(map(str, cmd))} exited {r.returncode}:\n"
+             f"{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    return r
+
+
+def need_tools(*names):
+    if os.geteuid() != 0:
+        skip("needs root (chroot, debootstrap, systemd-nspawn)")
+    for n in names:
+        if shutil.which(n) is None:
+            skip(f"{n} not installed (tests/deps.sh installs it)")
+
+
+# --- the .deb -----------------------------------------------------------------
+
+def build_deb():
+    os.makedirs(DEBDIR, exist_ok=True)
+    for f in glob.glob(os.path.join(DEBDIR, "*")):
+        os.remove(f)
+    r = run([os.path.join(SRC, "packaging", "build-deb.sh"), DEBDIR],
+            check=False, timeout=900)
+    print(r.stdout[-4000:])
+    if r.returncode != 0:
+        fail(f"packaging/build-deb.sh failed:\n{r.stderr[-4000:]}")
+    return the_deb()
+
+
+def the_deb():
+    debs = [d for d in glob.glob(os.path.join(DEBDIR, "gpspps_*.deb"))
+            if UPGRADE_VERSION_SUFFIX not in d]
+    return debs[0] if len(debs) == 1 else None
+
+
+def ensure_deb():
+    deb = the_deb()
+    return deb if deb else build_deb()
+
+
+def deb_field(deb, field):
+    return run(["dpkg-deb", "-f", deb, field]).stdout.strip()
+
+
+def scenario_build():
+    need_tools("dpkg-buildpackage", "lintian")
+    deb = build_deb()
+    files = set()
+    for line in run(["dpkg-deb", "-c", deb]).stdout.splitlines():
+        path = line.split()[5].lstrip(".")
+        files.add(path)
+    want = ["/usr/sbin/gpsppsd", "/usr/bin/gpspps-calibrate",
+            "/usr/share/man/man8/gpsppsd.8.gz",
+            "/usr/share/man/man1/gpspps-calibrate.1.gz",
+            "/etc/gpspps/gpsppsd.conf",
+            "/etc/chrony/conf.d/gpspps.conf",
+            "/etc/chrony/sources.d/gpspps.sources",
+            "/lib/systemd/system/gpsppsd.service",
+            "/lib/systemd/system/gpspps-calibrate.service",
+            "/lib/systemd/system/chrony.service.d/gpspps.conf",
+            "/usr/lib/tmpfiles.d/gpspps.conf",
+            "/lib/udev/rules.d/60-gpspps.rules",
+            "/usr/share/doc/gpspps/install.md"]
+    missing = [w for w in want if w not in files]
+    if missing:
+        fail(f"{deb} lacks {missing}")
+    ctl = os.path.join(PKG, "control")
+    shutil.rmtree(ctl, ignore_errors=True)
+    run(["dpkg-deb", "-e", deb, ctl])
+    with open(os.path.join(ctl, "conffiles")) as f:
+        conffiles = f.read().split()
+    if "/etc/gpspps/gpsppsd.conf" not in conffiles:
+        fail(f"/etc/gpspps/gpsppsd.conf is not a conffile: {conffiles}")
+    depends = deb_field(deb, "Depends")
+    if not re.search(r"(^|, )chrony( |,|$)", depends):
+        fail(f"Depends does not name chrony: {depends}")
+    with open(os.path.join(DEBDIR, "lintian.log")) as f:
+        lint = f.read()
+    print(f"{os.path.basename(deb)}: {len(files)} paths, Depends: {depends}")
+    print(f"lintian: {lint.count(chr(10) + 'E:') + lint.startswith('E:')} "
+          f"errors, {len(re.findall(r'^W:', lint, re.M))} warnings")
+
+
+# --- a Debian 12 root -----------------------------------------------------------
+
+def ensure_base():
+    if os.path.exists(BASE):
+        return
+    need_tools("debootstrap", "zstd")
+    os.makedirs(PKG, exist_ok=True)
+    print("making the Debian 12 root (once; cached in "
+          f"{os.path.relpath(BASE, os.getcwd())})")
+    r = run([os.path.join(HERE, "mkroot.sh"), BASE], check=False, timeout=1200)
+    print(r.stdout)
+    if r.returncode != 0:
+        fail(f"mkroot.sh failed:\n{r.stderr[-3000:]}")
+
+
+class Root:
+    """A fresh copy of the cached Debian 12 root."""
+
+    def __init__(self, name):
+        # A new directory each run: a container left running by a killed
+        # run keeps its own root.
+        for old in glob.glob(os.path.join(PKG, f"root-{name}-*")):
+            if not os.path.exists(os.path.join(
+                    PKG, f".#{os.path.basename(old)}.lck")):
+                shutil.rmtree(old, ignore_errors=True)
+        self.path = tempfile.mkdtemp(prefix=f"root-{name}-", dir=PKG)
+        os.chmod(self.path, 0o755)
+        run(["sh", "-c", f'zstd -dc "{BASE}" | tar -C "{self.path}" '
+             "--numeric-owner -xf -"])
+        os.makedirs(self.p("/tmp/debs"), exist_ok=True)
+
+    def p(self, path):
+        return os.path.join(self.path, path.lstrip("/"))
+
+    def sh(self, script, check=True, timeout=300):
+        """Run a shell script inside the root (chroot, own mount and PID
+        namespaces, /proc mounted), stdin from /dev/null."""
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C",
+               "DEBIAN_FRONTEND": "noninteractive", "HOME": "/root"}
+        return run(["unshare", "--mount", "--pid", "--fork", "--kill-child",
+                    "chroot", self.path, "/bin/sh", "-c",
+                    "mount -t proc proc /proc && " + script],
+                   check=check, timeout=timeout, env=env,
+                   stdin=subprocess.DEVNULL)
+
+    def read(self, path):
+        with open(self.p(path)) as f:
+            return f.read()
+
+    def exists(self, path):
+        return os.path.lexists(self.p(path))
+
+    def add_deb(self, deb):
+        shutil.copy(deb, self.p("/tmp/debs/"))
+        return "/tmp/debs/" + os.path.basename(deb)
+
+    def files(self):
+        out = set()
+        for dirpath, dirs, names in os.walk(self.path):
+            rel = "/" + os.path.relpath(dirpath, self.path)
+            if rel in ("/proc", "/tmp", "/sys", "/dev"):
+                dirs[:] = []
+                continue
+            for n in names + dirs:
+                out.add(os.path.normpath(os.path.join(rel, n)))
+        return out
+
+    def status(self, pkg):
+        r = self.sh(f"dpkg-query -W -f '${{db:Status-Abbrev}}${{Version}}' {pkg}"
+                    " 2>/dev/null || true")
+        return r.stdout.strip()
+
+    def remove(self):
+        if os.environ.get("GPSPPS_KEEP"):
+            print(f"kept {self.path}")
+        else:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def apt_install(root, debpath):
+    return root.sh("apt-get -q -y --no-install-recommends install "
+                   f"{debpath}")
+
+
+def check_installed(root, version):
+    st = root.status("gpspps")
+    if not st.startswith("ii") or not st.endswith(version):
+        fail(f"gpspps status {st!r}, expected installed {version}")
+    for path in ("/usr/sbin/gpsppsd", "/usr/bin/gpspps-calibrate",
+                 "/usr/share/man/man8/gpsppsd.8.gz",
+                 "/usr/share/man/man1/gpspps-calibrate.1.gz",
+                 "/etc/systemd/system/multi-user.target.wants/gpsppsd.service"):
+        if not root.exists(path):
+            fail(f"{path} missing after install")
+    pw = root.sh("getent passwd gpspps").stdout.strip().split(":")
+    if pw[5] != "/nonexistent" or not pw[6].endswith("nologin"):
+        fail(f"gpspps user: {pw}")
+    groups = root.sh("id -nG gpspps").stdout.split()
+    if "gpspps" not in groups or "dialout" not in groups:
+        fail(f"gpspps is in groups {groups}, expected gpspps and dialout")
+    st = os.stat(root.p("/run/gpspps"))
+    gid = int(pw[3])
+    if (st.st_mode & 0o7777) != 0o2750 or st.st_uid != 0 or st.st_gid != gid:
+        fail(f"/run/gpspps mode {oct(st.st_mode)} uid {st.st_uid} gid "
+             f"{st.st_gid}, expected 2750 root:gpspps")
+    conffiles = root.sh("dpkg-query -W -f '${Conffiles}' gpspps").stdout
+    if "/etc/gpspps/gpsppsd.conf" not in conffiles:
+        fail(f"/etc/gpspps/gpsppsd.conf not a conffile: {conffiles}")
+    # chrony's own configuration, as chronyd parses it, includes the drop-in.
+    conf = root.sh("chronyd -p").stdout
+    for want in ("refclock SOCK /run/gpspps/pps.sock refid PPS",
+                 "refclock SOCK /run/gpspps/nmea.sock refid NMEA",
+                 "leapsectz right/UTC", "log refclocks statistics tracking"):
+        if want not in conf:
+            fail(f"chronyd -p (/etc/chrony/chrony.conf) lacks {want!r}:\n{conf}")
+    # chronyd's AppArmor profile allows the sockets, exactly once, and parses.
+    aa = root.read("/etc/apparmor.d/local/usr.sbin.chronyd")
+    if aa.count("@{run}/gpspps/*.sock rw,") != 1:
+        fail(f"AppArmor local rule missing or repeated:\n{aa}")
+    r = root.sh("apparmor_parser -QK /etc/apparmor.d/usr.sbin.chronyd 2>&1",
+                check=False)
+    if r.returncode != 0:
+        fail(f"apparmor_parser rejects chronyd's profile:\n{r.stdout}")
+
+
+def chrony_config_without_gpspps(root):
+    r = root.sh("chronyd -p", check=False)
+    if r.returncode != 0:
+        fail(f"chrony's configuration is broken after removal: {r.stderr}")
+    if "gpspps" in r.stdout:
+        fail(f"chrony still reads gpspps's drop-in after removal:\n{r.stdout}")
+    if "gpspps" in root.read("/etc/apparmor.d/local/usr.sbin.chronyd"):
+        fail("the AppArmor rule is still there after removal")
+    if root.exists("/run/gpspps"):
+        fail("/run/gpspps left after removal")
+
+
+def bumped_deb(deb, root):
+    """The same package with a newer version: an upgrade runs every
+    maintainer script with the old version as argument."""
+    d = os.path.join(PKG, "bump")
+    shutil.rmtree(d, ignore_errors=True)
+    run(["dpkg-deb", "-R", deb, d])
+    ctl = os.path.join(d, "DEBIAN", "control")
+    with open(ctl) as f:
+        text = f.read()
+    version = deb_field(deb, "Version")
+    new = version + UPGRADE_VERSION_SUFFIX
+    with open(ctl, "w") as f:
+        f.write(text.replace(f"Version: {version}\n", f"Version: {new}\n"))
+    out = os.path.join(PKG, f"gpspps_{new}_upgrade.deb")
+    run(["dpkg-deb", "-b", "--root-owner-group", d, out])
+    shutil.rmtree(d)
+    path = root.add_deb(out)
+    os.remove(out)
+    return path, new
+
+
+# Paths that change on any install or removal, whatever the package:
+# package manager state and logs, and account backups written by adduser
+# and deluser (they hold the previous account lists by design).
+VOLATILE = re.compile(r"^/(var/lib/dpkg|var/lib/apt|var/cache|var/log"
+                      r"|etc/(passwd|group|shadow|gshadow)-$)")
+
+
+def snapshot(root):
+    """Every path with its type and content (symlink target, file hash)."""
+    import hashlib
+    out = {}
+    for path in root.files():
+        if VOLATILE.match(path):
+            continue
+        full = root.p(path)
+        if os.path.islink(full):
+            out[path] = "l:" + os.readlink(full)
+        elif os.path.isdir(full):
+            st = os.stat(full)
+            out[path] = f"d:{oct(st.st_mode)}:{st.st_uid}:{st.st_gid}"
+        elif os.path.isfile(full):
+            with open(full, "rb") as f:
+                out[path] = "f:" + hashlib.sha1(f.read()).hexdigest()
+        else:
+            out[path] = "other"
+    return out
+
+
+def reference_snapshot():
+    """A root where only gpspps's dependencies were installed: what a purge
+    must come back to."""
+    ref = Root("reference")
+    ref.sh("apt-get -q -y --no-install-recommends install chrony "
+           "libjansson4 libgpiod2")
+    snap = snapshot(ref)
+    ref.remove()
+    return snap
+
+
+def check_purged(root, reference):
+    st = root.status("gpspps")
+    if st:
+        fail(f"gpspps still known to dpkg after purge: {st!r}")
+    now = snapshot(root)
+    extra = sorted(set(now) - set(reference))
+    gone = sorted(set(reference) - set(now))
+    changed = sorted(p for p in set(now) & set(reference)
+                     if now[p] != reference[p])
+    named = sorted(p for p in root.files() if "gpspps" in p)
+    r = root.sh("grep -rIl gpspps /etc /run /usr /lib /var/lib /srv /opt "
+                "/root 2>/dev/null | grep -vE '^/var/lib/dpkg/|"
+                "^/etc/(passwd|group|shadow|gshadow)-$' || true")
+    mentions = r.stdout.split()
+    if extra or gone or changed or named or mentions:
+        fail("after purge the root differs from one where only the "
+             "dependencies were installed:\n"
+             f"  extra paths: {extra}\n  missing paths: {gone}\n"
+             f"  changed: {changed}\n  paths named gpspps: {named}\n"
+             f"  files mentioning gpspps: {mentions}")
+    return len(now)
+
+
+def scenario_install():
+    need_tools("zstd")
+    deb = ensure_deb()
+    version = deb_field(deb, "Version")
+    ensure_base()
+    t0 = time.monotonic()
+    reference = reference_snapshot()
+    root = Root("install")
+    if not root.status("systemd-timesyncd").startswith("ii"):
+        fail("the base root lacks systemd-timesyncd")
+    debpath = root.add_deb(deb)
+
+    sim = root.sh(f"apt-get -s -q --no-install-recommends install {debpath}")
+    if not re.search(r"^Remv systemd-timesyncd ", sim.stdout, re.M):
+        fail(f"apt's resolver does not remove systemd-timesyncd:\n{sim.stdout}")
+    print("apt-get -s install gpspps.deb: "
+          + "; ".join(ln for ln in sim.stdout.splitlines()
+                      if ln.startswith(("Remv", "Inst gpspps", "Inst chrony"))))
+
+    apt_install(root, debpath)
+    if root.status("systemd-timesyncd").startswith("ii"):
+        fail("systemd-timesyncd still installed next to chrony")
+    check_installed(root, version)
+    print(f"installed {version}: user, /run/gpspps 2750 root:gpspps, unit "
+          "enabled, chrony.conf includes the drop-in, AppArmor rule parses")
+
+    root.sh(f"dpkg -i {debpath}")
+    check_installed(root, version)
+    print("reinstalled the same version")
+
+    # The calibrator's edit and an administrator's edit survive an upgrade.
+    root.sh("sed -i 's/ offset 0.0 / offset 0.123456 /' "
+            "/etc/chrony/conf.d/gpspps.conf && "
+            "sed -i 's|^device .*|device /dev/ttyACM0|' /etc/gpspps/gpsppsd.conf")
+    newpath, newversion = bumped_deb(deb, root)
+    r = apt_install(root, newpath)
+    check_installed(root, newversion)
+    if "offset 0.123456 " not in root.read("/etc/chrony/conf.d/gpspps.conf"):
+        fail("the upgrade lost the calibrated offset")
+    if "device /dev/ttyACM0" not in root.read("/etc/gpspps/gpsppsd.conf"):
+        fail("the upgrade lost the edited gpsppsd.conf")
+    stray = [p for p in root.files() if re.search(r"\.dpkg-(new|dist|old)$", p)]
+    if stray:
+        fail(f"upgrade left {stray}")
+    print(f"upgraded to {newversion} with edited conffiles kept, no prompt")
+
+    root.sh("apt-get -q -y remove gpspps")
+    if not root.status("gpspps").startswith("rc"):
+        fail(f"after remove: {root.status('gpspps')}")
+    chrony_config_without_gpspps(root)
+    if root.exists("/usr/sbin/gpsppsd"):
+        fail("gpsppsd left after removal")
+    print("removed: chrony's configuration valid without gpspps")
+
+    apt_install(root, newpath)
+    check_installed(root, newversion)
+    if "offset 0.123456 " not in root.read("/etc/chrony/conf.d/gpspps.conf"):
+        fail("reinstall after removal lost the calibrated offset")
+    print("reinstalled after removal: the calibrated offset is back")
+
+    root.sh("apt-get -q -y purge gpspps")
+    n = check_purged(root, reference)
+    print(f"purged: all {n} paths (type, owner, content) as in a root where "
+          f"only the dependencies were installed ({time.monotonic() - t0:.0f} s)")
+    root.remove()
+
+
+# --- systemd ------------------------------------------------------------------
+
+SIM_UNIT = """[Unit]
+Description=simulated GPS receiver on a pty (test only)
+[Service]
+User=gpspps
+RuntimeDirectory=gpspps-sim
+ExecStart=/usr/bin/gpspps-sim --pty /run/gpspps-sim/gps0 --baud 9600
+[Install]
+WantedBy=multi-user.target
+"""
+
+GPSPPSD_TEST_CONF = """# test: the simulated receiver
+device /run/gpspps-sim/gps0
+baud 9600
+pps sim:jitter=2us,seed=3
+"""
+
+
+class Container:
+    """The root booted with systemd-nspawn; commands run inside with
+    nsenter."""
+
+    def __init__(self, root):
+        self.root = root
+        self.log = open(os.path.join(PKG, "nspawn.log"), "w")
+        self.proc = subprocess.Popen(
+            ["systemd-nspawn", "-q", "-D", root.path, "--keep-unit",
+             "--register=no", "--private-network", "--boot"],
+            stdin=subprocess.DEVNULL, stdout=self.log,
+            stderr=subprocess.STDOUT)
+        try:
+            self.boot()
+        except BaseException:
+            self.stop()
+            raise
+
+    def boot(self):
+        self.pid = None
+        self.pid = self.find_init()
+        deadline = time.monotonic() + 90
+        state = ""
+        while time.monotonic() < deadline:
+            # Empty or "offline" until the container's manager is up.
+            state = self.sh("systemctl is-system-running 2>/dev/null",
+                            check=False).stdout.strip()
+            if state in ("running", "degraded"):
+                break
+            time.sleep(0.5)
+        else:
+            fail(f"container did not boot ({state!r}): {self.tail()}")
+        if state == "degraded":
+            print("degraded boot: " + self.sh(
+                "systemctl --failed --no-legend --plain", check=False).stdout)
+
+    def tail(self):
+        self.log.flush()
+        with open(self.log.name, errors="replace") as f:
+            return f.read()[-3000:]
+
+    def find_init(self):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                fail(f"systemd-nspawn exited {self.proc.returncode}: "
+                     f"{self.tail()}")
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{pid}/status") as f:
+                        st = f.read()
+                except OSError:
+                    continue
+                ppid = re.search(r"^PPid:\s+(\d+)", st, re.M)
+                nspid = re.search(r"^NSpid:\s+(.*)$", st, re.M)
+                if (ppid and int(ppid.group(1)) == self.proc.pid and nspid
+                        and nspid.group(1).split()[-1] == "1"):
+                    return int(pid)
+            time.sleep(0.1)
+        fail(f"no init process in the container: {self.tail()}")
+
+    def sh(self, script, check=True, timeout=60):
+        return run(["nsenter", "-t", self.pid, "-m", "-u", "-i", "-n", "-p",
+                    "-r", "-w", "/bin/sh", "-c", script],
+                   check=check, timeout=timeout)
+
+    def prop(self, unit, name):
+        return self.sh(f"systemctl show -P {name} {unit}").stdout.strip()
+
+    def stop(self):
+        """Power the container off; nspawn's own SIGTERM handling halts it
+        too, a second SIGTERM ends it at once."""
+        if self.proc.poll() is None:
+            if self.pid is not None:
+                self.sh("systemctl poweroff", check=False)
+            else:
+                self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(10)
+        self.log.close()
+
+
+def chrony_sources(c):
+    out = {}
+    r = c.sh("chronyc -n -c sources", check=False)
+    for line in r.stdout.splitlines():
+        f = line.split(",")
+        if len(f) >= 10:
+            out[f[2]] = {"state": f[1], "reach": int(f[5], 8)}
+    return out
+
+
+def refclock_lines(c, refid):
+    r = c.sh(f"grep -c ' {refid} ' /var/log/chrony/refclocks.log || true")
+    return int(r.stdout.strip() or 0)
+
+
+def wait_samples(c, timeout, what):
+    """PPS samples from gpsppsd reach chronyd: new raw PPS lines in
+    chronyd's refclocks.log, and the PPS refclock's reach in chronyc."""
+    n0 = refclock_lines(c, "PPS")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        s = chrony_sources(c)
+        n = refclock_lines(c, "PPS")
+        if n > n0 + 3 and s.get("PPS", {}).get("reach", 0) > 0:
+            return n - n0
+        time.sleep(1)
+    fail(f"{what}: no PPS samples reached chronyd in {timeout} s "
+         f"(sources {chrony_sources(c)}):\n"
+         + c.sh("ls -l /run/gpspps; journalctl -b -n 30 -u gpsppsd "
+                "-u chrony --no-pager", check=False).stdout)
+
+
+def no_samples(c, seconds):
+    n0 = refclock_lines(c, "PPS")
+    time.sleep(seconds)
+    return refclock_lines(c, "PPS") - n0
+
+
+def start_chrony(c):
+    c.sh("systemctl start chrony.service")
+    if c.prop("chrony.service", "ActiveState") != "active":
+        fail(f"chrony.service did not start: "
+             f"{c.sh('journalctl -b -u chrony --no-pager', check=False).stdout}")
+
+
+def proc_user(c, pid):
+    return c.sh(f"stat -c %U /proc/{pid}").stdout.strip()
+
+
+def check_gpsppsd_process(c):
+    pid = c.prop("gpsppsd.service", "MainPID")
+    st = c.sh(f"cat /proc/{pid}/status").stdout
+    fields = dict(re.findall(r"^(\w+):\s+(.*)$", st, re.M))
+    user = proc_user(c, pid)
+    if user != "gpspps" or int(fields["CapEff"], 16) != 0 \
+            or fields["NoNewPrivs"] != "1" or fields["Seccomp"] != "2":
+        fail(f"gpsppsd runs as {user} with CapEff {fields['CapEff']}, "
+             f"NoNewPrivs {fields['NoNewPrivs']}, Seccomp {fields['Seccomp']}")
+    return pid
+
+
+def security_figures(c):
+    figures = {}
+    for unit in ("gpsppsd.service", "gpspps-calibrate.service",
+                 "chrony.service"):
+        r = c.sh(f"systemd-analyze security --no-pager {unit}", check=False)
+        m = re.search(r"Overall exposure level for \S+: ([\d.]+) (\w+)",
+                      r.stdout)
+        if not m:
+            fail(f"systemd-analyze security {unit}: {r.stdout[-500:]}")
+        figures[unit] = (float(m.group(1)), m.group(2))
+    for unit, bound in MAX_EXPOSURE.items():
+        if figures[unit][0] > bound:
+            fail(f"{unit} exposure {figures[unit][0]} over {bound}")
+    print("systemd-analyze security: " + ", ".join(
+        f"{u} {v[0]} {v[1]}" for u, v in figures.items()))
+
+
+def prepare_root_for_boot(root):
+    """Test-only settings, each an administrator's kind of change."""
+    with open(root.p("/etc/default/chrony"), "w") as f:
+        # -x: chronyd never touches the clock (and the container has no
+        # CAP_SYS_TIME anyway); -F 1 as Debian ships it.
+        f.write('DAEMON_OPTS="-F 1 -x"\n')
+    d = root.p("/etc/systemd/system/chrony.service.d")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "test.conf"), "w") as f:
+        # The container has no CAP_SYS_TIME; with -x chronyd needs none.
+        f.write("[Unit]\nConditionCapability=\n")
+    d = root.p("/etc/systemd/system/gpsppsd.service.d")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "test.conf"), "w") as f:
+        # The simulated receiver is a pty.
+        f.write("[Service]\nDeviceAllow=char-pts rw\n")
+    with open(root.p("/etc/systemd/system/gpspps-sim.service"), "w") as f:
+        f.write(SIM_UNIT)
+    os.symlink("/etc/systemd/system/gpspps-sim.service",
+               root.p("/etc/systemd/system/multi-user.target.wants/"
+                      "gpspps-sim.service"))
+    with open(root.p("/etc/gpspps/gpsppsd.conf"), "w") as f:
+        f.write(GPSPPSD_TEST_CONF)
+    # chronyd is started by the test, after gpsppsd: start order must not
+    # matter.
+    root.sh("systemctl disable chrony.service 2>&1")
+
+
+def scenario_systemd():
+    need_tools("zstd", "systemd-nspawn", "nsenter")
+    deb = ensure_deb()
+    ensure_base()
+    root = Root("systemd")
+    apt_install(root, root.add_deb(deb))
+    prepare_root_for_boot(root)
+    t0 = time.monotonic()
+    c = Container(root)
+    try:
+        print(f"booted in {time.monotonic() - t0:.1f} s")
+        r = c.sh("systemd-analyze verify --man=no gpsppsd.service "
+                 "gpspps-calibrate.service chrony.service 2>&1", check=False)
+        if r.returncode != 0 or r.stdout.strip():
+            fail(f"systemd-analyze verify:\n{r.stdout}")
+        print("systemd-analyze verify: clean")
+        security_figures(c)
+
+        # gpsppsd first, chronyd not running: it starts and stays up.
+        if c.prop("chrony.service", "ActiveState") == "active":
+            fail("chrony.service is running before the test starts it")
+        if c.prop("gpsppsd.service", "ActiveState") != "active":
+            fail("gpsppsd.service not active after boot: "
+                 + c.sh("journalctl -b -u gpsppsd --no-pager",
+                        check=False).stdout)
+        pid0 = check_gpsppsd_process(c)
+        time.sleep(5)
+        if c.prop("gpsppsd.service", "MainPID") != pid0:
+            fail("gpsppsd restarted while chronyd was absent")
+        print(f"gpsppsd up without chronyd for 5 s, as gpspps, CapEff 0, "
+              "NoNewPrivs, seccomp")
+
+        start_chrony(c)
+        sock = c.sh("stat -c '%A %U %G' /run/gpspps/pps.sock "
+                    "/run/gpspps/nmea.sock").stdout.split("\n")
+        for line in filter(None, sock):
+            if line.strip() != "srwxrwx--- root gpspps":
+                fail(f"socket is {line}, expected srwxrwx--- root gpspps")
+        user = proc_user(c, c.prop("chrony.service", "MainPID"))
+        if user != "_chrony":
+            fail(f"chronyd runs as {user}, expected _chrony")
+        t1 = time.monotonic()
+        n = wait_samples(c, 60, "chronyd started after gpsppsd")
+        print(f"sockets srwxrwx--- root:gpspps, chronyd as _chrony: "
+              f"{n} PPS samples in {time.monotonic() - t1:.0f} s")
+
+        c.sh("systemctl restart chrony.service")
+        t1 = time.monotonic()
+        n = wait_samples(c, 60, "after chronyd restarted")
+        print(f"chronyd restarted: {n} PPS samples in "
+              f"{time.monotonic() - t1:.0f} s")
+
+        # Negative control: chronyd's default umask, the sockets come out
+        # srwxr-xr-x, and gpsppsd (user gpspps) is refused.
+        c.sh("mkdir -p /run/systemd/system/chrony.service.d && printf "
+             "'[Service]\\nUMask=0022\\n' >/run/systemd/system/"
+             "chrony.service.d/zz-umask.conf && systemctl daemon-reload && "
+             "systemctl restart chrony.service")
+        mode = c.sh("stat -c %A /run/gpspps/pps.sock").stdout.strip()
+        n = no_samples(c, 20)
+        reach = chrony_sources(c).get("PPS", {}).get("reach")
+        if n != 0 or reach != 0 or mode != "srwxr-xr-x":
+            fail(f"with umask 0022 the socket is {mode}, {n} PPS samples "
+                 f"arrived, reach {reach}: the test cannot tell the design "
+                 "works")
+        said = c.sh("journalctl -b -u gpsppsd -n 1 --no-pager -o cat",
+                    check=False).stdout.strip()
+        print(f"control, chronyd umask 0022: socket {mode}, no sample in "
+              f"20 s, reach 0; gpsppsd: {said}")
+        c.sh("rm /run/systemd/system/chrony.service.d/zz-umask.conf && "
+             "systemctl daemon-reload && systemctl restart chrony.service")
+        wait_samples(c, 60, "after the control")
+
+        if c.prop("gpsppsd.service", "MainPID") != pid0 or \
+                c.prop("gpsppsd.service", "NRestarts") != "0":
+            fail("gpsppsd restarted during the chronyd restarts")
+        print("gpsppsd kept running through 3 chronyd restarts "
+              f"(NRestarts 0); total {time.monotonic() - t0:.0f} s")
+    finally:
+        c.stop()
+    root.remove()
+
+
+def main():
+    # meson's timeout sends SIGTERM: unwind, so that finally blocks power
+    # the container off.
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit("SIGTERM"))
+    scenario = sys.argv[1] if len(sys.argv) > 1 else "build"
+    {"build": scenario_build, "install": scenario_install,
+     "systemd": scenario_systemd}[scenario]()
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
