@@ -34,7 +34,9 @@ check() {    # check DESCRIPTION COMMAND...: one assertion
 }
 
 C=/run/chrony      # chronyd's private directory
-PROBE="vmprobe --max-offset 5000"   # edges within 5 ms of the second (TCG)
+PROBE="vmprobe --max-offset 20000"  # on the second: within 20 ms (TCG timer
+                                     # latency reaches a few ms; the wrong
+                                     # edge would be 100 ms off)
 
 # The receiver: gpspps-sim writes NMEA to a pty; cat copies it into ttyS1,
 # whose line qemu joins to ttyS2, where gpsppsd reads it through a real
@@ -131,7 +133,7 @@ scenario_kernel() {
 	start_receiver
 	start_gpsppsd kernel:/dev/pps0
 	check "chronyd selects the PPS refclock fed from /dev/pps0" wait_selected 90
-	check "PPS offsets below 2 ms" offsets_below 0.002
+	check "PPS offsets below 10 ms" offsets_below 0.01
 	show_state
 
 	rmmod vmpps || return 1
@@ -143,9 +145,9 @@ scenario_kernel() {
 	check "PPS samples stop after rmmod" [ "$n2" -eq "$n1" ]
 	check "gpsppsd reports the device gone" grep -q 'disappeared' /tmp/gpsppsd.log
 	insmod /lib/modules/vmpps.ko || return 1
-	sleep 12
+	sleep 15
 	n3=$(pps_samples)
-	echo "GUEST: after insmod: PPS samples $n2 -> $n3 in 12 s"
+	echo "GUEST: after insmod: PPS samples $n2 -> $n3 in 15 s"
 	check "PPS samples resume after insmod" [ "$n3" -ge $((n2 + 3)) ]
 	check "gpsppsd reopened the source" grep -q 'reopened' /tmp/gpsppsd.log
 	check "gpsppsd is still running" kill -0 $GPSPPSD
@@ -161,9 +163,9 @@ scenario_gpio() {
 	if [ -x /opt/gpiod2/vmprobe ]; then
 		check "libgpiod v2: edges on whole seconds (realtime event clock)" \
 			env LD_LIBRARY_PATH=/opt/gpiod2 /opt/gpiod2/vmprobe \
-			--max-offset 5000 --count 4 gpio:vmgpio:PPS
+			--max-offset 20000 --count 4 gpio:vmgpio:PPS
 		check "libgpiod v2: auto polarity" env LD_LIBRARY_PATH=/opt/gpiod2 \
-			/opt/gpiod2/vmprobe --max-offset 5000 --count 3 \
+			/opt/gpiod2/vmprobe --max-offset 20000 --count 3 \
 			--edge auto --timeout 12 gpio:/dev/gpiochip0:PPS
 	else
 		echo "GUEST: no libgpiod v2 build in the initramfs"
@@ -188,7 +190,7 @@ scenario_gpio() {
 	start_receiver
 	start_gpsppsd gpio:vmgpio:PPS auto
 	check "chronyd selects the PPS refclock fed from the GPIO line" wait_selected 90
-	check "PPS offsets below 2 ms" offsets_below 0.002
+	check "PPS offsets below 10 ms" offsets_below 0.01
 	show_state
 }
 
