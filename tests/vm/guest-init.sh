@@ -120,6 +120,9 @@ scenario_kernel() {
 		$PROBE --count 3 --edge auto --timeout 12 kernel:/dev/pps0
 	check "a missing device names the fix" vmprobe \
 		--expect-error "does not exist: load the PPS driver" kernel:/dev/pps7
+	check "no access to /dev/pps0 (0600 root): the message names the fix" \
+		vmprobe --uid 1000 --expect-error "permission denied on /dev/pps0: run gpsppsd as root" \
+		kernel:/dev/pps0
 	check "a non-PPS device is refused" vmprobe \
 		--expect-error "is not a PPS device" kernel:/dev/null
 	rmmod vmpps && insmod /lib/modules/vmpps.ko invert=1 || return 1
@@ -179,6 +182,9 @@ scenario_gpio() {
 	check "a line held by pps-gpio points to kernel PPS" vmprobe \
 		--expect-error 'GPIO 3 is in use by pps-gpio.0: use --pps kernel:/dev/pps' \
 		gpio:vmgpio:3
+	check "no access to the GPIO chip: the message names the fix" \
+		vmprobe --uid 1000 --expect-error "permission denied on GPIO chip gpiochip0" \
+		gpio:gpiochip0:2
 	check "an unknown line is refused" vmprobe \
 		--expect-error 'no line "NOPE"' gpio:vmgpio:NOPE
 	rmmod vmgpio && insmod /lib/modules/vmgpio.ko invert=1 || return 1

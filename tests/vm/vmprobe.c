@@ -4,7 +4,8 @@
  * test on the host.
  *
  *   vmprobe [--edge rising|falling|auto] [--device TTY] [--count N]
- *           [--timeout S] [--max-offset US] [--expect-error TEXT] SPEC
+ *           [--timeout S] [--max-offset US] [--expect-error TEXT]
+ *           [--uid N] SPEC
  *   vmprobe --version
  *
  * Prints one line per edge ("edge seq=.. t=.. frac_us=..") where frac_us
@@ -13,14 +14,17 @@
  * when N edges arrived before the timeout, all within --max-offset of a
  * whole second (the test modules fire on whole seconds), 1 otherwise.
  * With --expect-error, exits 0 only when opening fails with a message
- * containing TEXT.
+ * containing TEXT.  --uid drops root for user N first (to see the
+ * permission messages).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <grp.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -44,6 +48,7 @@ struct probe_opts {
 	int64_t max_offset_ns;
 	const char *expect_error;
 	const char *spec;
+	long uid;
 };
 
 static void print_version(void)
@@ -73,6 +78,7 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "max-offset", required_argument, NULL, 'm' },
 		{ "expect-error", required_argument, NULL, 'x' },
+		{ "uid", required_argument, NULL, 'u' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -99,6 +105,9 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
 			break;
 		case 'x':
 			o->expect_error = optarg;
+			break;
+		case 'u':
+			o->uid = atol(optarg);
 			break;
 		case 'V':
 			print_version();
@@ -190,6 +199,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init("vmprobe", LOG_LVL_INFO, false);
+	if (o.uid > 0 && (setgroups(0, NULL) < 0 || setgid((gid_t)o.uid) < 0 ||
+			  setuid((uid_t)o.uid) < 0)) {
+		perror("vmprobe: dropping root");
+		return 2;
+	}
 	r = pps_open(&src, o.spec, &o.pps, err, sizeof(err));
 	if (o.expect_error != NULL) {
 		printf("open: %s\n", r < 0 ? err : "ok");
