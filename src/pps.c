@@ -11,7 +11,7 @@ extern const struct pps_backend pps_sim_backend;
 #if HAVE_TIMEPPS
 extern const struct pps_backend pps_kernel_backend;
 #endif
-#if GPIOD_API == 1 || GPIOD_API == 2
+#if GPSPPS_GPIOD_API == 1 || GPSPPS_GPIOD_API == 2
 extern const struct pps_backend pps_gpio_backend;
 #endif
 extern const struct pps_backend pps_dcd_backend;
@@ -21,7 +21,7 @@ const struct pps_backend *const pps_backends[] = {
 #if HAVE_TIMEPPS
 	&pps_kernel_backend,
 #endif
-#if GPIOD_API == 1 || GPIOD_API == 2
+#if GPSPPS_GPIOD_API == 1 || GPSPPS_GPIOD_API == 2
 	&pps_gpio_backend,
 #endif
 	&pps_dcd_backend,

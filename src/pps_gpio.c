@@ -5,7 +5,7 @@
  * line name (GPIO18).  The GPIO character device timestamps each edge in
  * its interrupt handler, as pps-gpio does, and the descriptor is polled.
  *
- * The libgpiod API is chosen at build time (GPIOD_API in config.h):
+ * The libgpiod API is chosen at build time (GPSPPS_GPIOD_API in config.h):
  *
  * v2 (libgpiod >= 2.0) asks the kernel for CLOCK_REALTIME event stamps
  * (kernel >= 5.11), so edges need no conversion.  On older kernels the
@@ -26,14 +26,11 @@
  */
 #include "config.h"
 
-/* libgpiod v1's gpiod.h defines its own GPIOD_API (a visibility
- * attribute): keep config.h's value under another name first. */
-#if GPIOD_API == 1
+#if GPSPPS_GPIOD_API == 1
 #define PPS_GPIOD 1
-#elif GPIOD_API == 2
+#elif GPSPPS_GPIOD_API == 2
 #define PPS_GPIOD 2
 #endif
-#undef GPIOD_API
 
 #ifdef PPS_GPIOD
 

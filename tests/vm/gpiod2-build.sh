@@ -28,7 +28,7 @@ if [ ! -f "$OUT/build.ninja" ]; then
 		-Dfuzz=disabled >"$BUILD/gpiod2-setup.log" 2>&1 ||
 		{ cat "$BUILD/gpiod2-setup.log"; exit 1; }
 fi
-grep -q '^#define GPIOD_API 2$' "$OUT/config.h" ||
+grep -q '^#define GPSPPS_GPIOD_API 2$' "$OUT/config.h" ||
 	{ echo "FAIL: $OUT/config.h does not select the v2 API"; exit 1; }
 ninja -C "$OUT" src/gpsppsd tests/vm/vmprobe
 

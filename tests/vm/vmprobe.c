@@ -31,12 +31,11 @@
 #include "pps.h"
 #include "timeutil.h"
 
-#if GPIOD_API == 1
+#if GPSPPS_GPIOD_API == 1
 #define PROBE_GPIOD 1
-#elif GPIOD_API == 2
+#elif GPSPPS_GPIOD_API == 2
 #define PROBE_GPIOD 2
 #endif
-#undef GPIOD_API   /* libgpiod v1's gpiod.h defines its own */
 #ifdef PROBE_GPIOD
 #include <gpiod.h>
 #endif
