@@ -636,6 +636,7 @@ int ce_edit_offset(const char *text, size_t len, int line, double value,
 		   char **out, size_t *outlen)
 {
 	struct tok toks[MAX_TOKENS];
+	struct ce_refclock rc;
 	struct rc_walk w;
 	size_t ls, le;
 	char val[64], ins[80];
@@ -646,14 +647,12 @@ int ce_edit_offset(const char *text, size_t len, int line, double value,
 		return -EINVAL;
 	}
 	l = text + ls;
-	if (is_comment(l, le - ls)) {
+	if (ce_parse_refclock_line(l, le - ls, 0, &rc) != 1) {
 		return -EINVAL;
 	}
+	free(rc.param);
 	n = tokenize(l, le - ls, toks);
-	if (n < 3 || !tok_is(l, &toks[0], "refclock") ||
-	    walk_options(l, toks, n, &w) != 0) {
-		return -EINVAL;
-	}
+	walk_options(l, toks, n, &w);
 	ce_format_offset(value, val, sizeof(val));
 	if (w.offset_val >= 0) {
 		return splice_text(text, len, ls + toks[w.offset_val].start,
