@@ -52,7 +52,7 @@ UPGRADE_VERSION_SUFFIX = "+upgradetest"
 # Exposure bounds for `systemd-analyze security` (0 best, 10 worst): the
 # figures measured when the units were written, so a change that weakens
 # the sandbox fails here.
-MAX_EXPOSURE = {"gpsppsd.service": 1.0, "gpspps-calibrate.service": 3.0}
+MAX_EXPOSURE = {"gpsppsd.service": 0.6, "gpspps-calibrate.service": 1.8}
 
 
 def run(cmd, check=True, timeout=600, **kw):
@@ -360,6 +360,28 @@ def check_purged(root, reference):
     return len(now)
 
 
+def calibrate_offline(root):
+    """Run the installed gpspps-calibrate on saved sourcestats (an NMEA
+    delay of 123.5 ms) against the installed chrony configuration: it
+    finds the drop-in through chrony.conf's confdir and rewrites the
+    offset, as the one-shot service does, leaving gpspps.conf.bak."""
+    import random
+    rnd = random.Random(5)
+    lines = [f"{1790000000 + 60 * i} NMEA,20,10,300,0.000,0.100,"
+             f"{0.1235 + rnd.gauss(0, 0.0003):.6f},0.002000" for i in range(30)]
+    with open(root.p("/tmp/sourcestats.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    root.sh("gpspps-calibrate --from-file /tmp/sourcestats.txt --write --quiet")
+    m = re.search(r"refid NMEA .* offset ([-\d.]+) ",
+                  root.read("/etc/chrony/conf.d/gpspps.conf"))
+    if not m or abs(float(m.group(1)) - 0.1235) > 0.001:
+        fail(f"gpspps-calibrate did not write the offset: {m and m.group(0)}")
+    if not root.exists("/etc/chrony/conf.d/gpspps.conf.bak"):
+        fail("gpspps-calibrate left no gpspps.conf.bak")
+    print(f"gpspps-calibrate --write set the NMEA offset to {m.group(1)}")
+    return m.group(1)
+
+
 def scenario_install():
     need_tools("zstd")
     deb = ensure_deb()
@@ -391,13 +413,12 @@ def scenario_install():
     print("reinstalled the same version")
 
     # The calibrator's edit and an administrator's edit survive an upgrade.
-    root.sh("sed -i 's/ offset 0.0 / offset 0.123456 /' "
-            "/etc/chrony/conf.d/gpspps.conf && "
-            "sed -i 's|^device .*|device /dev/ttyACM0|' /etc/gpspps/gpsppsd.conf")
+    offset = calibrate_offline(root)
+    root.sh("sed -i 's|^device .*|device /dev/ttyACM0|' /etc/gpspps/gpsppsd.conf")
     newpath, newversion = bumped_deb(deb, root)
     r = apt_install(root, newpath)
     check_installed(root, newversion)
-    if "offset 0.123456 " not in root.read("/etc/chrony/conf.d/gpspps.conf"):
+    if f"offset {offset} " not in root.read("/etc/chrony/conf.d/gpspps.conf"):
         fail("the upgrade lost the calibrated offset")
     if "device /dev/ttyACM0" not in root.read("/etc/gpspps/gpsppsd.conf"):
         fail("the upgrade lost the edited gpsppsd.conf")
@@ -416,7 +437,7 @@ def scenario_install():
 
     apt_install(root, newpath)
     check_installed(root, newversion)
-    if "offset 0.123456 " not in root.read("/etc/chrony/conf.d/gpspps.conf"):
+    if f"offset {offset} " not in root.read("/etc/chrony/conf.d/gpspps.conf"):
         fail("reinstall after removal lost the calibrated offset")
     print("reinstalled after removal: the calibrated offset is back")
 
@@ -611,6 +632,66 @@ def security_figures(c):
         f"{u} {v[0]} {v[1]}" for u, v in figures.items()))
 
 
+def nmea_offset_configured(c):
+    m = re.search(r"refid NMEA .* offset ([-\d.]+) ",
+                  c.sh("cat /etc/chrony/conf.d/gpspps.conf").stdout)
+    return float(m.group(1)) if m else None
+
+
+def calibrate_service(c):
+    """The one-shot calibration as packaged, in its sandbox: it reads
+    chrony's configuration, rewrites the drop-in and restarts chronyd,
+    after which the NMEA refclock's offset is near zero.  Only the input
+    is changed for the test: chronyd's refclocks.log (a minute of raw
+    samples) instead of hours of chronyc snapshots."""
+    c.sh("mkdir -p /run/systemd/system/gpspps-calibrate.service.d && printf "
+         "'[Service]\nExecStart=\nExecStart=/usr/bin/gpspps-calibrate "
+         "--write --quiet --from-log /var/log/chrony/refclocks.log\n' "
+         ">/run/systemd/system/gpspps-calibrate.service.d/test.conf && "
+         "systemctl daemon-reload")
+    # Enough raw NMEA samples since the last restart.
+    deadline = time.monotonic() + 60
+    while refclock_lines(c, "NMEA") < 40 and time.monotonic() < deadline:
+        time.sleep(1)
+    chrony_pid = c.prop("chrony.service", "MainPID")
+    r = c.sh("systemctl start gpspps-calibrate.service", check=False,
+             timeout=120)
+    log = c.sh("journalctl -b -u gpspps-calibrate --no-pager -o cat",
+               check=False).stdout
+    if r.returncode != 0 or \
+            c.prop("gpspps-calibrate.service", "Result") != "success":
+        fail(f"gpspps-calibrate.service failed:\n{log[-3000:]}")
+    offset = nmea_offset_configured(c)
+    # gpspps-sim sends each burst 0.35 s after the second.
+    if offset is None or abs(offset - 0.35) > 0.01:
+        fail(f"calibrated offset {offset}, expected 0.35 +- 0.01:\n{log}")
+    if c.prop("chrony.service", "MainPID") == chrony_pid:
+        fail("gpspps-calibrate.service did not restart chronyd")
+    t1 = time.monotonic()
+    while time.monotonic() < t1 + 60:
+        n = chrony_sources_full(c).get("NMEA")
+        if n and n["reach"] > 0:
+            break
+        time.sleep(1)
+    n = chrony_sources_full(c).get("NMEA")
+    if n is None or n["reach"] == 0 or abs(n["measured"]) > 0.01:
+        fail(f"after calibration chronyc shows NMEA {n}, expected within "
+             "10 ms of zero")
+    print(f"gpspps-calibrate.service: offset {offset:.6f} written, chronyd "
+          f"restarted, NMEA now {n['measured'] * 1e3:+.3f} ms in chronyc")
+
+
+def chrony_sources_full(c):
+    out = {}
+    r = c.sh("chronyc -n -c sources", check=False)
+    for line in r.stdout.splitlines():
+        f = line.split(",")
+        if len(f) >= 10:
+            out[f[2]] = {"state": f[1], "reach": int(f[5], 8),
+                         "measured": float(f[8])}
+    return out
+
+
 def prepare_root_for_boot(root):
     """Test-only settings, each an administrator's kind of change."""
     with open(root.p("/etc/default/chrony"), "w") as f:
@@ -712,10 +793,12 @@ def scenario_systemd():
              "systemctl daemon-reload && systemctl restart chrony.service")
         wait_samples(c, 60, "after the control")
 
+        calibrate_service(c)
+
         if c.prop("gpsppsd.service", "MainPID") != pid0 or \
                 c.prop("gpsppsd.service", "NRestarts") != "0":
             fail("gpsppsd restarted during the chronyd restarts")
-        print("gpsppsd kept running through 3 chronyd restarts "
+        print("gpsppsd kept running through 4 chronyd restarts "
               f"(NRestarts 0); total {time.monotonic() - t0:.0f} s")
     finally:
         c.stop()
