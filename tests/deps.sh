@@ -9,7 +9,8 @@ build_pkgs="gcc meson ninja-build pkg-config libjansson-dev libgpiod-dev
 run_pkgs="chrony python3"
 test_pkgs="clang"
 vm_pkgs="qemu-system-x86 busybox-static cpio kmod gcc make"
-pkg_pkgs="debhelper dpkg-dev fakeroot lintian debootstrap devscripts systemd"
+pkg_pkgs="debhelper dpkg-dev fakeroot lintian debootstrap devscripts systemd
+	systemd-container zstd"
 
 case "${1:-all}" in
 build) want="$build_pkgs $run_pkgs" ;;
