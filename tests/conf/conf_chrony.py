@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The shipped chrony configuration against a real chronyd (4.3 on Debian 12).
+"""The shipped configuration against a real chronyd (4.3 on Debian 12).
 
 Scenarios (argv[1]):
   accept   chronyd accepts every shipped file: `chronyd -p` parses the
@@ -8,6 +8,7 @@ Scenarios (argv[1]):
            example and the sources file shows the PPS and NMEA refclocks
            with the shipped poll and selection options, and one source per
            server line of the sources file; the leap-second zone loads.
+           `gpsppsd --check` accepts the package's gpsppsd.conf.
   serve    a serving chronyd with the drop-in and the LAN example (allow
            changed to 127.0.0.1), fed by gpsppsd from gpspps-sim, selects
            the PPS; a second chronyd, an NTP client on loopback, syncs from
@@ -88,9 +89,27 @@ def check_leap_zone(c):
         fail(f"leapsectz in the drop-in did not load: {log}")
 
 
+GPSPPSD_CONF = os.path.join(SRC, "packaging", "gpsppsd.conf")
+
+
 def scenario_accept():
     for path in (DROPIN, SERVE_LAN):
         parse_only(path)
+    # The package's /etc/gpspps/gpsppsd.conf, and the socket paths it
+    # implies, agree with the drop-in.
+    r = subprocess.run([prog("gpsppsd"), "--check", "--config", GPSPPSD_CONF],
+                       capture_output=True, text=True, timeout=10)
+    if r.returncode != 0 or "configuration OK" not in r.stdout:
+        fail(f"gpsppsd --check rejects {GPSPPSD_CONF}: {r.stdout}{r.stderr}")
+    with open(DROPIN) as f:
+        rundir = rundir_of(f.read())
+    with open(GPSPPSD_CONF) as f:
+        for line in f:
+            w = line.split()
+            if w and w[0] in ("pps-socket", "nmea-socket") and \
+                    not w[1].startswith(rundir + "/"):
+                fail(f"{GPSPPSD_CONF}: {w[0]} {w[1]} is not under {rundir}")
+    print("gpsppsd --check accepts packaging/gpsppsd.conf")
     with TestDir() as d:
         conf = dropin_copy(d)
         srcdir = os.path.join(d, "sources.d")
