@@ -2,7 +2,8 @@
 # Build the gpspps .deb from this tree and check it with lintian.
 #
 # Usage: packaging/build-deb.sh [--ref GIT-REF] [OUTDIR]
-#        (default OUTDIR: ./deb-out; default source: the work tree)
+#        (default OUTDIR: ./build-deb, which git ignores like every
+#        build* directory; default source: the work tree)
 #
 # debian/ lives in packaging/debian so that the tree's top level stays as
 # it is: this script copies the tree (tracked and new files, not build
@@ -18,7 +19,7 @@ if [ "${1:-}" = "--ref" ]; then
 	ref=$2
 	shift 2
 fi
-out=$(mkdir -p "${1:-$top/deb-out}" && cd "${1:-$top/deb-out}" && pwd)
+out=$(mkdir -p "${1:-$top/build-deb}" && cd "${1:-$top/build-deb}" && pwd)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/gpspps-deb.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -31,7 +32,7 @@ elif git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
 		tar --null --ignore-failed-read -T - -cf -) | tar -C "$tree" -xf -
 else
 	tar -C "$top" --exclude='./build*' --exclude='./.git' \
-		--exclude='./deb-out' -cf - . | tar -C "$tree" -xf -
+		--exclude='./build-deb' -cf - . | tar -C "$tree" -xf -
 fi
 rm -rf "$tree/debian"
 cp -r "$tree/packaging/debian" "$tree/debian"
