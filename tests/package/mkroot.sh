@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build the Debian 12 root that the package tests install into, once, and
 # keep it as a tarball: debootstrap (minbase) plus what a stock system has
-# that matters here (systemd as init, systemd-timesyncd, dbus, iproute2,
+# that matters here (systemd as init, systemd-timesyncd, udev, dbus, iproute2,
 # AppArmor's parser), apt lists, and the .debs of gpspps's dependencies in
 # apt's cache, so that installing gpspps later needs no network.
 #
@@ -24,7 +24,7 @@ root=$work/root
 
 echo "debootstrap $suite from $MIRROR"
 debootstrap --variant=minbase \
-	--include=systemd,systemd-sysv,systemd-timesyncd,dbus,iproute2,apparmor,adduser \
+	--include=systemd,systemd-sysv,systemd-timesyncd,udev,dbus,iproute2,apparmor,adduser \
 	"$suite" "$root" "$MIRROR" >"$work/debootstrap.log" 2>&1 || {
 	tail -n 30 "$work/debootstrap.log" >&2
 	exit 1

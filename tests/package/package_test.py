@@ -45,8 +45,18 @@ from gpspps_harness import BUILD, SRC, fail, skip  # noqa: E402
 
 PKG = os.path.join(os.path.abspath(BUILD), "package")
 DEBDIR = os.path.join(PKG, "deb")
-BASE = os.path.join(PKG, "bookworm-base.tar.zst")
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _base_name():
+    """The cached root is named after mkroot.sh's content, so that a
+    change to the recipe makes a new root."""
+    import hashlib
+    with open(os.path.join(HERE, "mkroot.sh"), "rb") as f:
+        return f"bookworm-base-{hashlib.sha1(f.read()).hexdigest()[:10]}.tar.zst"
+
+
+BASE = os.path.join(PKG, _base_name())
 UPGRADE_VERSION_SUFFIX = "+upgradetest"
 
 # Exposure bounds for `systemd-analyze security` (0 best, 10 worst): the
@@ -145,6 +155,8 @@ def scenario_build():
 def ensure_base():
     if os.path.exists(BASE):
         return
+    for old in glob.glob(os.path.join(PKG, "bookworm-base*.tar.zst")):
+        os.remove(old)
     need_tools("debootstrap", "zstd")
     os.makedirs(PKG, exist_ok=True)
     print("making the Debian 12 root (once; cached in "
@@ -263,6 +275,22 @@ def check_installed(root, version):
                 check=False)
     if r.returncode != 0:
         fail(f"apparmor_parser rejects chronyd's profile:\n{r.stdout}")
+
+
+def check_udev_rules(root):
+    """udev parses the rules and knows their group (udevadm test reports
+    every rules file's problems by file:line)."""
+    # udevadm test stores the device's data in /run/udev: a test artefact,
+    # removed again (the purge check would see it).
+    r = root.sh("test ! -e /run/udev && mount -t sysfs sysfs /sys && "
+                "udevadm test --action=add /sys/class/mem/null 2>&1; "
+                "rm -rf /run/udev", check=False)
+    lines = [ln for ln in r.stdout.splitlines() if "60-gpspps.rules" in ln]
+    if not any(ln.startswith("Reading rules file") for ln in lines):
+        fail(f"udevadm test did not read 60-gpspps.rules:\n{r.stdout[-2000:]}")
+    bad = [ln for ln in lines if not ln.startswith("Reading rules file")]
+    if bad:
+        fail(f"udev complains about 60-gpspps.rules: {bad}")
 
 
 def chrony_config_without_gpspps(root):
@@ -405,8 +433,10 @@ def scenario_install():
     if root.status("systemd-timesyncd").startswith("ii"):
         fail("systemd-timesyncd still installed next to chrony")
     check_installed(root, version)
+    check_udev_rules(root)
     print(f"installed {version}: user, /run/gpspps 2750 root:gpspps, unit "
-          "enabled, chrony.conf includes the drop-in, AppArmor rule parses")
+          "enabled, chrony.conf includes the drop-in, AppArmor rule and udev "
+          "rules parse")
 
     root.sh(f"dpkg -i {debpath}")
     check_installed(root, version)
