@@ -22,8 +22,11 @@ Scenarios (argv[1]):
            user gpspps, fed by gpspps-sim.  Samples reach chronyd with
            gpsppsd started first, and again after chronyd restarts; with
            chronyd's default umask they do not (the design is what makes
-           it work); gpsppsd never restarts; systemd-analyze verify passes;
-           systemd-analyze security figures are printed and bounded.
+           it work); gpsppsd never restarts; the one-shot calibration
+           service writes the offset and restarts chronyd; apt remove and
+           install with systemd running restart chronyd without and with
+           the refclocks; systemd-analyze verify passes; systemd-analyze
+           security figures are printed and bounded.
 
 Needs root, debootstrap, zstd, and network to a Debian mirror the first
 time (the root is cached in $GPSPPS_BUILD/package/).  GPSPPS_KEEP=1 keeps
@@ -662,6 +665,45 @@ def security_figures(c):
         f"{u} {v[0]} {v[1]}" for u, v in figures.items()))
 
 
+def apt(c, args):
+    """apt inside the booted container, as an administrator runs it:
+    maintainer scripts talk to the container's systemd."""
+    return c.sh("env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C "
+                f"DEBIAN_FRONTEND=noninteractive apt-get -q -y {args} "
+                "</dev/null 2>&1", timeout=300)
+
+
+def remove_and_reinstall_live(c):
+    """Removal and installation with systemd running: postrm takes the
+    drop-in away and restarts chronyd, which then runs without it; postinst
+    starts gpsppsd and restarts chronyd, and samples flow again."""
+    # The root forbids service starts from maintainer scripts (policy-rc.d)
+    # for the chroot tests; here systemd runs and chronyd has -x.
+    c.sh("rm -f /usr/sbin/policy-rc.d")
+    chrony_pid = c.prop("chrony.service", "MainPID")
+    apt(c, "remove gpspps")
+    if c.prop("chrony.service", "ActiveState") != "active" or \
+            c.prop("chrony.service", "MainPID") == chrony_pid:
+        fail("chronyd was not restarted (or did not survive) on removal: "
+             + c.sh("journalctl -b -u chrony -n 20 --no-pager",
+                    check=False).stdout)
+    s = chrony_sources(c)
+    if "PPS" in s or "NMEA" in s:
+        fail(f"chronyd still has gpspps's refclocks after removal: {s}")
+    if c.prop("gpsppsd.service", "ActiveState") == "active":
+        fail("gpsppsd still running after removal")
+    chrony_pid = c.prop("chrony.service", "MainPID")
+    apt(c, "--no-install-recommends install /root/gpspps.deb")
+    if c.prop("gpsppsd.service", "ActiveState") != "active":
+        fail("postinst did not start gpsppsd.service")
+    if c.prop("chrony.service", "MainPID") == chrony_pid:
+        fail("postinst did not restart chronyd")
+    n = wait_samples(c, 60, "after reinstalling with systemd running")
+    print(f"apt remove with systemd running: chronyd restarted without the "
+          f"refclocks; apt install: gpsppsd started, chronyd restarted, "
+          f"{n} PPS samples")
+
+
 def nmea_offset_configured(c):
     m = re.search(r"refid NMEA .* offset ([-\d.]+) ",
                   c.sh("cat /etc/chrony/conf.d/gpspps.conf").stdout)
@@ -756,6 +798,7 @@ def scenario_systemd():
     ensure_base()
     root = Root("systemd")
     apt_install(root, root.add_deb(deb))
+    shutil.copy(deb, root.p("/root/gpspps.deb"))
     prepare_root_for_boot(root)
     t0 = time.monotonic()
     c = Container(root)
@@ -829,7 +872,10 @@ def scenario_systemd():
                 c.prop("gpsppsd.service", "NRestarts") != "0":
             fail("gpsppsd restarted during the chronyd restarts")
         print("gpsppsd kept running through 4 chronyd restarts "
-              f"(NRestarts 0); total {time.monotonic() - t0:.0f} s")
+              "(NRestarts 0)")
+
+        remove_and_reinstall_live(c)
+        print(f"total {time.monotonic() - t0:.0f} s")
     finally:
         c.stop()
     root.remove()
