@@ -449,7 +449,7 @@ def scenario_install():
     offset = calibrate_offline(root)
     root.sh("sed -i 's|^device .*|device /dev/ttyACM0|' /etc/gpspps/gpsppsd.conf")
     newpath, newversion = bumped_deb(deb, root)
-    r = apt_install(root, newpath)
+    apt_install(root, newpath)
     check_installed(root, newversion)
     if f"offset {offset} " not in root.read("/etc/chrony/conf.d/gpspps.conf"):
         fail("the upgrade lost the calibrated offset")
