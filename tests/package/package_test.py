@@ -588,12 +588,15 @@ class Container:
 
 
 def chrony_sources(c):
+    """chronyc -c sources inside the container: name -> state, reach,
+    measured offset (s)."""
     out = {}
     r = c.sh("chronyc -n -c sources", check=False)
     for line in r.stdout.splitlines():
         f = line.split(",")
         if len(f) >= 10:
-            out[f[2]] = {"state": f[1], "reach": int(f[5], 8)}
+            out[f[2]] = {"state": f[1], "reach": int(f[5], 8),
+                         "measured": float(f[8])}
     return out
 
 
@@ -741,27 +744,16 @@ def calibrate_service(c):
         fail("gpspps-calibrate.service did not restart chronyd")
     t1 = time.monotonic()
     while time.monotonic() < t1 + 60:
-        n = chrony_sources_full(c).get("NMEA")
+        n = chrony_sources(c).get("NMEA")
         if n and n["reach"] > 0:
             break
         time.sleep(1)
-    n = chrony_sources_full(c).get("NMEA")
+    n = chrony_sources(c).get("NMEA")
     if n is None or n["reach"] == 0 or abs(n["measured"]) > 0.01:
         fail(f"after calibration chronyc shows NMEA {n}, expected within "
              "10 ms of zero")
     print(f"gpspps-calibrate.service: offset {offset:.6f} written, chronyd "
           f"restarted, NMEA now {n['measured'] * 1e3:+.3f} ms in chronyc")
-
-
-def chrony_sources_full(c):
-    out = {}
-    r = c.sh("chronyc -n -c sources", check=False)
-    for line in r.stdout.splitlines():
-        f = line.split(",")
-        if len(f) >= 10:
-            out[f[2]] = {"state": f[1], "reach": int(f[5], 8),
-                         "measured": float(f[8])}
-    return out
 
 
 def prepare_root_for_boot(root):
