@@ -8,27 +8,98 @@
  *
  *   window_min <= burst_rx - edge <= window_max     (default 0 .. 0.95 s)
  *
- * and whose label is a whole second.  With next_second set (receivers that
- * announce the *next* pulse), the window is read the other way round: the
- * burst precedes the edge it names, edge - burst_rx in [window_min,
- * window_max].
+ * and whose label is a whole second (at 5 or 10 Hz only the .000 epoch).
+ * With next_second set (receivers that announce the *next* pulse), the
+ * window is read the other way round: the burst precedes the edge it
+ * names, edge - burst_rx in [window_min, window_max].
+ *
+ * Clocks: windows and intervals are measured on CLOCK_MONOTONIC_RAW
+ * (pair_edge.mono_ns, nmea_epoch.burst_rx_mono_ns), which is never stepped
+ * or slewed.  Edges and epochs without it do not pair (an epoch is then
+ * PAIR_UNTIMED, an edge is counted in edges_untimed): on CLOCK_REALTIME a
+ * step of a whole number of seconds between a burst and the next edge
+ * moves that edge into the burst's window with an offset equal to the old
+ * one, and no check on realtime stamps can see it.  The sample itself is
+ * in system time: offset = label - edge.real_ns.
+ *
+ * When a decision is made:
+ *   - default mode: when the epoch is fed, from the edges fed before it
+ *     (the daemon drains pending edges first).  With a negative window_min
+ *     an edge later than the burst counts only if it was fed before the
+ *     epoch.
+ *   - next_second: the epoch waits; the first candidate edge completes the
+ *     pairing at once (an edge already fed also counts, e.g. one that came
+ *     while the burst was still arriving).  A second candidate later in
+ *     the same window is not seen.  An epoch whose window has passed is
+ *     given up (no_edge) when a later edge or epoch shows it.
  *
  * Exactly one candidate, or no sample: when two edges (one spurious) fall
- * in an epoch's window, or two epochs in an edge's window, nothing is
- * produced and the reason is reported.  Epochs and edges are kept for a
- * few seconds only; an epoch whose burst is older than stale_ns when it is
- * paired is dropped.
+ * in an epoch's window, two waiting epochs in an edge's window, or an
+ * epoch's only edge was already taken by another epoch, nothing is
+ * produced (PAIR_AMBIGUOUS).  History is short: the last PAIR_EDGE_HISTORY
+ * edges and at most PAIR_PENDING_MAX waiting epochs.  An epoch whose burst
+ * is older than stale_ns when it is paired (the newest edge fed is more
+ * than stale_ns after the burst) is dropped.
+ *
+ * Spurious edges (period check): genuine pulses are a whole number of
+ * seconds apart on CLOCK_MONOTONIC_RAW.  An edge is a candidate only if it
+ * lies k whole seconds (k = 1 .. PAIR_PERIOD_SPAN) after the edge of the
+ * last sample produced, within period_tol_ns (default 500 us: timestamp
+ * latency plus the oscillator's error, 100 ppm over 4 s is 400 us).  A
+ * noise edge therefore pairs only if it lands within about that tolerance
+ * of where a genuine pulse would be.  When there was no sample in the last
+ * PAIR_PERIOD_SPAN seconds (start, fix loss), the edge must instead lie
+ * whole seconds after two edges of the history (three noise edges on one
+ * grid can pass that; the guard is then what stands in the way).  Costs:
+ * the first two edges after start or after a pulse outage of more than
+ * PAIR_PERIOD_SPAN seconds are not candidates, nor is an edge timestamped
+ * later than the tolerance (scheduling latency).  period_tol_ns = 0 turns
+ * the check off: every edge is a candidate.
  *
  * Guards, so that a single mis-pairing never reaches chronyd:
- *   - warm-up: after start and after any invalid/absent fix, min_valid
- *     consecutive valid epochs (one per second) are required before a
- *     sample is produced;
- *   - consistency: each pairing's offset (label - edge) is compared with
- *     the offsets accepted before.  One that jumps by more than guard_ns is
- *     held back; if `confirm` consecutive pairings agree with each other
- *     (the system clock was stepped, say), they become the new reference.
- *     Before any reference exists, `confirm` mutually consistent pairings
- *     are needed.
+ *   - warm-up: after start, after any epoch without a valid fix and
+ *     after a silence of more than stale_ns + 0.5 s, min_valid
+ *     consecutive valid, dated, whole-second epochs are required before a
+ *     sample is produced.  Consecutive: each label is n whole seconds
+ *     after the last counted one, n within a second of the interval
+ *     between their bursts on CLOCK_MONOTONIC_RAW (one less after a
+ *     23:59:60, whose POSIX label the next second repeats), so with the
+ *     default one lost epoch is forgiven.  A second whole epoch within 0.5 s of the last counted one
+ *     is not counted.  An inconsistent label (garbled, spurious, jumped)
+ *     restarts the count from itself while warming up; once warm it is
+ *     not counted and the guard deals with its pairing.  With the guard
+ *     below, a receiver whose first valid labels after (re)acquisition
+ *     are wrong is stopped when the wrong streak is at most min_valid +
+ *     confirm - 2 seconds long (4 with the defaults);
+ *   - consistency: each pairing has two offsets, label - edge on the
+ *     system clock (what chronyd gets) and label - edge on
+ *     CLOCK_MONOTONIC_RAW (which only the oscillator's error moves, 100 ppm
+ *     at most, whatever is done to the system clock).  Both are compared
+ *     with the reference, the offsets last accepted.  A pairing where
+ *     either differs by more than guard_ns is held back (PAIR_GUARD): the
+ *     system clock was stepped, the receiver's labels jumped, a label is
+ *     garbled, or the edge is the wrong one.  When `confirm` such pairings
+ *     in a row agree with each other (consecutive labels, one second
+ *     apart, the monotonic offset unchanged within period_tol_ns, i.e. the
+ *     edges a whole second apart, and the system clock offset within
+ *     guard_ns, which a clock slewed by chronyd stays within), the last of
+ *     them is produced and becomes the new reference.  Before any reference
+ *     exists, `confirm` such pairings are needed.  A pairing that agrees
+ *     with the reference, or any ambiguity, ends the run of held pairings.
+ *     Checking both offsets means a garbled label that happens to cancel a
+ *     simultaneous whole-second clock step is still held.  A 23:59:60
+ *     epoch moves the reference's monotonic offset back by one second, as
+ *     the labels skip the second the leap inserts.  The reference
+ *     follows accepted pairings (a slewed clock, the oscillator's drift),
+ *     except with the period check off, when only a confirmed run moves
+ *     it: noise edges accepted within guard_ns would otherwise let it
+ *     wander.  confirm = 1 turns the guard off.
+ *   What still gets through: a noise edge paired while the genuine one is
+ *   missing (or, in next_second mode, before it), within the period
+ *   tolerance of the pulse grid; and `confirm` consecutive wrong pairings
+ *   that agree with each other, which is what a genuine jump of the
+ *   receiver's labels looks like too (labels that stay one second off
+ *   cannot be told from right ones).
  *
  * Order of calls: feed edges and epochs in the order they happened.  The
  * daemon drains pending edges before it feeds an epoch, so that in the
@@ -42,14 +113,23 @@
 
 #include "nmea.h"
 
+/* Edges remembered, waiting epochs remembered (next_second mode), and the
+ * longest edge interval, in seconds, used by the period check. */
+#define PAIR_EDGE_HISTORY 16
+#define PAIR_PENDING_MAX 4
+#define PAIR_PERIOD_SPAN 4
+
 struct pair_config {
-	int64_t window_min_ns;  /* default 0 */
-	int64_t window_max_ns;  /* default 950 ms; < 1 s */
+	int64_t window_min_ns;  /* default 0; > -1 s */
+	int64_t window_max_ns;  /* default 950 ms; < 1 s, > window_min, and
+				   window_max - window_min < 1 s */
 	bool next_second;       /* bursts name the following edge */
-	int64_t stale_ns;       /* default 2 s */
-	int min_valid;          /* default 3 */
-	int64_t guard_ns;       /* default 100 ms */
-	int confirm;            /* default 3 */
+	int64_t stale_ns;       /* default 2 s; 1 ms .. 60 s */
+	int min_valid;          /* default 3; 0 .. 3600 (0: no warm-up) */
+	int64_t guard_ns;       /* default 100 ms; 1 us .. 500 ms */
+	int confirm;            /* default 3; 1 .. 60 (1: no guard) */
+	int64_t period_tol_ns;  /* default 500 us; 0 .. 50 ms (0: no
+				   period check) */
 };
 
 /* Fill *cfg with the defaults above. */
@@ -60,7 +140,7 @@ const char *pair_config_check(const struct pair_config *cfg);
 
 struct pair_edge {
 	int64_t real_ns;   /* CLOCK_REALTIME timestamp of the edge */
-	int64_t mono_ns;   /* CLOCK_MONOTONIC_RAW, 0 if unknown */
+	int64_t mono_ns;   /* CLOCK_MONOTONIC_RAW, 0 if unknown (no pairing) */
 	uint64_t seq;      /* backend sequence number, 0 if none */
 };
 
@@ -77,10 +157,12 @@ enum pair_result {
 	PAIR_STALE,          /* epoch too old for its edge */
 	PAIR_LEAP_SECOND,    /* labelled 23:59:60: not sent */
 	PAIR_GUARD,          /* offset jumped; held until confirmed */
+	PAIR_UNTIMED,        /* burst without a CLOCK_MONOTONIC_RAW stamp */
 	PAIR_RESULT_COUNT
 };
 
-/* Short stable name, e.g. "ambiguous", for logs and JSON. */
+/* Short stable name, e.g. "ambiguous", for logs and JSON ("?" when r is
+ * out of range). */
 const char *pair_result_name(enum pair_result r);
 
 struct pair_sample {
@@ -94,11 +176,19 @@ struct pair_stats {
 	uint64_t edges;
 	uint64_t epochs;
 	uint64_t samples;
-	uint64_t held[PAIR_RESULT_COUNT]; /* per reason */
+	/* Per reason, one count per epoch given that outcome (held[0] and
+	 * held[PAIR_PENDING] stay 0). */
+	uint64_t held[PAIR_RESULT_COUNT];
+	uint64_t edges_aperiodic; /* edges that failed the period check */
+	uint64_t edges_untimed;   /* edges without mono_ns, ignored */
+	uint64_t ref_changes;     /* references replaced by a confirmed jump
+				     (clock steps, label jumps) */
 };
 
 struct pair_engine;
 
+/* cfg must pass pair_config_check.  Returns NULL on allocation failure or
+ * a bad cfg. */
 struct pair_engine *pair_create(const struct pair_config *cfg);
 void pair_destroy(struct pair_engine *pe);
 
@@ -116,8 +206,10 @@ enum pair_result pair_add_epoch(struct pair_engine *pe,
 				const struct nmea_epoch *ep,
 				struct pair_sample *out);
 
-/* True when the fix is valid and warm-up is complete, i.e. NMEA timing
- * samples of this epoch may be sent.  Call after pair_add_epoch. */
+/* True when the epoch just fed has a valid fix and a date, is not a leap
+ * second, warm-up is complete and its label is consistent with the
+ * labels before it (see warm-up above), i.e. NMEA timing samples of this
+ * epoch may be sent.  Call after pair_add_epoch. */
 bool pair_nmea_usable(const struct pair_engine *pe);
 
 const struct pair_stats *pair_get_stats(const struct pair_engine *pe);
