@@ -186,7 +186,8 @@ static enum pair_result hold(struct pair_engine *pe, enum pair_result r)
 /* ---- edges ---------------------------------------------------------- */
 
 /* 1: mono is 1 .. PAIR_PERIOD_SPAN whole seconds (within tol) after ref;
- * 0: it is not; -1: ref is unknown or too old to tell. */
+ * 0: it is not (or not after ref at all); -1: ref is unknown or too old
+ * to tell. */
 static int whole_seconds_after(int64_t mono, int64_t ref, int64_t tol)
 {
 	int64_t dt, k;
@@ -195,11 +196,11 @@ static int whole_seconds_after(int64_t mono, int64_t ref, int64_t tol)
 		return -1;
 	}
 	dt = sub_sat(mono, ref);
-	if (dt <= 0 || dt > PAIR_PERIOD_SPAN * TU_NS_PER_SEC + TU_NS_PER_SEC / 2) {
+	if (dt > PAIR_PERIOD_SPAN * TU_NS_PER_SEC + TU_NS_PER_SEC / 2) {
 		return -1;
 	}
 	k = (dt + TU_NS_PER_SEC / 2) / TU_NS_PER_SEC;
-	return k >= 1 && within(dt, k * TU_NS_PER_SEC, tol);
+	return dt > 0 && k >= 1 && within(dt, k * TU_NS_PER_SEC, tol);
 }
 
 /* Is e on the grid of genuine pulses?  The grid is the edge of the last

@@ -508,6 +508,11 @@ static void test_spurious_edge_filtered(void **state)
 	assert_int_equal(epoch(&r, s, 300 * MS), PAIR_SAMPLE);
 	assert_int_equal(r.out.label_ns, at(s, 0));
 	assert_int_equal(pair_get_stats(r.pe)->edges_aperiodic, 4);
+	/* A stamp at or before the last sample's edge is not on the grid,
+	 * even though older edges are whole seconds before it. */
+	edge(&r, s, 150 * US);
+	edge(&r, s - 1, 0);
+	assert_int_equal(pair_get_stats(r.pe)->edges_aperiodic, 6);
 	rig_close(&r);
 }
 
