@@ -67,8 +67,7 @@ struct dcd_state {
 	int ring_head, ring_count;
 	int thread_err;                 /* errno that ended the thread */
 	uint64_t dropped;
-	struct pps_polarity_detector auto_pol;
-	int64_t last_on_ns;
+	struct pps_edge_filter filt;
 	uint64_t seq;
 };
 
@@ -350,7 +349,7 @@ static int dcd_open(struct pps_source *src, const char *arg,
 	}
 	s->tty_fd = s->wake[0] = s->wake[1] = -1;
 	s->want = opt->edge;
-	pps_polarity_init(&s->auto_pol);
+	pps_edge_filter_init(&s->filt, opt->edge);
 	pthread_mutex_init(&s->lock, NULL);
 	if (arg != NULL && strcmp(arg, "ldisc") == 0) {
 		want_wait = false;
@@ -412,22 +411,14 @@ static int64_t dcd_deadline(struct pps_source *src)
 static bool dcd_keep(struct pps_source *src, const struct pps_edge *e)
 {
 	struct dcd_state *s = src->priv;
-	bool on = e->polarity == s->want, changed;
+	bool decided;
+	bool on = pps_edge_filter_keep(&s->filt, e, &src->stats.missed,
+				       &decided);
 
-	if (s->want == PPS_EDGE_AUTO) {
-		on = pps_polarity_feed(&s->auto_pol, e, &changed);
-		if (changed) {
-			log_notice("DCD: the %s edge is on the second (from the "
-				   "pulse width)", s->auto_pol.decided ==
-				   PPS_EDGE_RISING ? "rising" : "falling");
-		}
-	}
-	if (on) {
-		if (s->last_on_ns != 0) {
-			src->stats.missed += pps_gap_missed(s->last_on_ns,
-							    e->real_ns);
-		}
-		s->last_on_ns = e->real_ns;
+	if (decided) {
+		log_notice("DCD: the %s edge is on the second (from the "
+			   "pulse width)", s->filt.auto_pol.decided ==
+			   PPS_EDGE_RISING ? "rising" : "falling");
 	}
 	return on;
 }

@@ -57,11 +57,10 @@ struct gpio_state {
 	char line_desc[64];
 	unsigned int offset;
 	enum pps_polarity want;
-	struct pps_polarity_detector auto_pol;
+	struct pps_edge_filter filt;
 	bool monotonic_stamps;          /* stamps need conversion */
 	bool have_pair;
 	struct pps_clock_pair prev_pair;
-	int64_t last_on_ns;             /* last on-second edge, 0 if none */
 	uint64_t seq;
 	struct log_ratelimit step_rl;
 #if PPS_GPIOD == 1
@@ -479,7 +478,7 @@ static int gpio_open(struct pps_source *src, const char *arg,
 	s->want = opt->edge;
 	s->step_rl.interval_ns = 60 * TU_NS_PER_SEC;
 	s->step_rl.burst = 3;
-	pps_polarity_init(&s->auto_pol);
+	pps_edge_filter_init(&s->filt, opt->edge);
 	r = split_arg(s, arg, err, errlen);
 	if (r == 0) {
 		r = gpio_api_open(s, err, errlen);
@@ -565,23 +564,15 @@ static bool to_realtime(struct gpio_state *s, int64_t *ts, int n)
 static bool gpio_keep(struct pps_source *src, const struct pps_edge *e)
 {
 	struct gpio_state *s = src->priv;
-	bool on = e->polarity == s->want, changed;
+	bool decided;
+	bool on = pps_edge_filter_keep(&s->filt, e, &src->stats.missed,
+				       &decided);
 
-	if (s->want == PPS_EDGE_AUTO) {
-		on = pps_polarity_feed(&s->auto_pol, e, &changed);
-		if (changed) {
-			log_notice("GPIO %u: the %s edge is on the second (from "
-				   "the pulse width)", s->offset,
-				   s->auto_pol.decided == PPS_EDGE_RISING ?
-				   "rising" : "falling");
-		}
-	}
-	if (on) {
-		if (s->last_on_ns != 0) {
-			src->stats.missed += pps_gap_missed(s->last_on_ns,
-							    e->real_ns);
-		}
-		s->last_on_ns = e->real_ns;
+	if (decided) {
+		log_notice("GPIO %u: the %s edge is on the second (from "
+			   "the pulse width)", s->offset,
+			   s->filt.auto_pol.decided == PPS_EDGE_RISING ?
+			   "rising" : "falling");
 	}
 	return on;
 }

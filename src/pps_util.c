@@ -123,3 +123,28 @@ uint64_t pps_gap_missed(int64_t prev_ns, int64_t ns)
 	}
 	return (uint64_t)((gap + HALF_SECOND_NS) / TU_NS_PER_SEC - 1);
 }
+
+void pps_edge_filter_init(struct pps_edge_filter *f, enum pps_polarity want)
+{
+	f->want = want;
+	pps_polarity_init(&f->auto_pol);
+	f->last_on_ns = 0;
+}
+
+bool pps_edge_filter_keep(struct pps_edge_filter *f, const struct pps_edge *e,
+			  uint64_t *missed, bool *decided)
+{
+	bool on = e->polarity == f->want;
+
+	*decided = false;
+	if (f->want == PPS_EDGE_AUTO) {
+		on = pps_polarity_feed(&f->auto_pol, e, decided);
+	}
+	if (on) {
+		if (f->last_on_ns != 0) {
+			*missed += pps_gap_missed(f->last_on_ns, e->real_ns);
+		}
+		f->last_on_ns = e->real_ns;
+	}
+	return on;
+}

@@ -86,4 +86,22 @@ uint64_t pps_seq_missed(uint64_t prev_seq, uint64_t seq);
  * (for sources without sequence numbers). */
 uint64_t pps_gap_missed(int64_t prev_ns, int64_t ns);
 
+/*
+ * The on-second edges of a stream of both kinds: the configured polarity,
+ * or the one learnt from the pulse width (PPS_EDGE_AUTO), with the pulses
+ * missed between kept edges counted from their spacing.
+ */
+struct pps_edge_filter {
+	enum pps_polarity want;
+	struct pps_polarity_detector auto_pol;
+	int64_t last_on_ns;           /* last kept edge, 0 if none */
+};
+
+void pps_edge_filter_init(struct pps_edge_filter *f, enum pps_polarity want);
+
+/* True when e is on the second.  Adds the pulses missed before it to
+ * *missed; sets *decided when the auto polarity was (re)decided on e. */
+bool pps_edge_filter_keep(struct pps_edge_filter *f, const struct pps_edge *e,
+			  uint64_t *missed, bool *decided);
+
 #endif

@@ -181,6 +181,52 @@ static void test_missed(void **state)
 	assert_int_equal(pps_gap_missed(T0, T0 + 5 * TU_NS_PER_SEC - MS), 4);
 }
 
+/* The edge filter keeps the configured edge, counts the pulses missing
+ * between kept ones, and with auto learns the polarity first. */
+static void test_edge_filter(void **state)
+{
+	struct pps_edge_filter f;
+	uint64_t missed = 0;
+	bool decided, any = false;
+	int64_t sec;
+	int kept = 0;
+
+	(void)state;
+	pps_edge_filter_init(&f, PPS_EDGE_FALLING);
+	for (sec = 1; sec <= 10; sec++) {
+		struct pps_edge up = { sec * TU_NS_PER_SEC - 100 * MS, 0, 0,
+				       PPS_EDGE_RISING };
+		struct pps_edge down = { sec * TU_NS_PER_SEC, 0, 0,
+					 PPS_EDGE_FALLING };
+
+		if (sec == 4 || sec == 5) {
+			continue;   /* two pulses lost */
+		}
+		assert_false(pps_edge_filter_keep(&f, &up, &missed, &decided));
+		assert_true(pps_edge_filter_keep(&f, &down, &missed, &decided));
+		assert_false(decided);
+	}
+	assert_int_equal(missed, 2);
+
+	pps_edge_filter_init(&f, PPS_EDGE_AUTO);
+	missed = 0;
+	for (sec = 1; sec <= 10; sec++) {
+		struct pps_edge up = { sec * TU_NS_PER_SEC, 0, 0,
+				       PPS_EDGE_RISING };
+		struct pps_edge down = { sec * TU_NS_PER_SEC + 100 * MS, 0, 0,
+					 PPS_EDGE_FALLING };
+
+		kept += pps_edge_filter_keep(&f, &up, &missed, &decided);
+		any |= decided;
+		assert_false(pps_edge_filter_keep(&f, &down, &missed, &decided));
+		any |= decided;
+	}
+	assert_true(any);
+	assert_int_equal(f.auto_pol.decided, PPS_EDGE_RISING);
+	assert_int_equal(kept, 8);
+	assert_int_equal(missed, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_clock_convert_bound),
 		cmocka_unit_test(test_clock_step),
 		cmocka_unit_test(test_missed),
+		cmocka_unit_test(test_edge_filter),
 	};
 
 	test_seed_init();
