@@ -52,7 +52,7 @@ static const struct conf_key conf_keys[] = {
 	  "valid epochs in a row needed before the first sample" },
 	{ "guard", CT_DUR, OFF(guard_ns), "0.1", 1000, SEC / 2,
 	  "offset jump that holds a pairing back until confirmed" },
-	{ "confirm", CT_LONG, OFF(confirm), "3", 1, 60,
+	{ "confirm", CT_LONG, OFF(confirm), "3", 2, 60,
 	  "agreeing pairings that confirm a jump" },
 	{ "idle-flush", CT_DUR, OFF(idle_flush_ns), "0.05", MS, SEC / 2,
 	  "line idle time that ends an epoch's burst" },

@@ -181,7 +181,8 @@ static void log_pair_hold(struct daemon *d, const struct nmea_epoch *ep,
 {
 	long long sec = (long long)tu_floor_div(ep->time_ns, TU_NS_PER_SEC);
 
-	if (pr == PAIR_GUARD || pr == PAIR_AMBIGUOUS || pr == PAIR_STALE) {
+	if (pr == PAIR_GUARD || pr == PAIR_AMBIGUOUS || pr == PAIR_STALE ||
+	    pr == PAIR_UNTIMED) {
 		log_limited(&d->hold_rl, LOG_LVL_WARN, "second %lld: PPS sample "
 			    "held back: %s", sec, pair_result_name(pr));
 	} else {
