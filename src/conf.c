@@ -9,10 +9,11 @@
 #include <strings.h>
 
 #include "config.h"
+#include "pps.h"
 #include "serial.h"
 #include "timeutil.h"
 
-enum conf_type { CT_STR, CT_LONG, CT_BAUD, CT_DUR, CT_BOOL, CT_EDGE };
+enum conf_type { CT_STR, CT_LONG, CT_BAUD, CT_DUR, CT_BOOL, CT_EDGE, CT_PPS };
 
 struct conf_key {
 	const char *name;
@@ -32,7 +33,7 @@ static const struct conf_key conf_keys[] = {
 	  "serial port of the receiver's NMEA output" },
 	{ "baud", CT_BAUD, OFF(baud), "9600", 4800, 921600,
 	  "serial rate, 4800 to 921600" },
-	{ "pps", CT_STR, OFF(pps), "none", 0, 0,
+	{ "pps", CT_PPS, OFF(pps), "none", 0, 0,
 	  "PPS input: none, or KIND[:ARG] (see PPS inputs below)" },
 	{ "pps-edge", CT_EDGE, OFF(pps_edge), "rising", 0, 0,
 	  "edge on the second: rising, falling or auto" },
@@ -61,6 +62,11 @@ static const struct conf_key conf_keys[] = {
 };
 
 #define N_KEYS ((int)(sizeof(conf_keys) / sizeof(conf_keys[0])))
+
+/* Where each key got its value ("FILE:LINE", "--KEY"; "" = default), for
+ * the cross-field errors of conf_validate.  A process reads one
+ * configuration, so this lives here rather than in the config struct. */
+static char conf_origin[N_KEYS][CONF_PATH_MAX + 16];
 
 static const struct conf_key *find_key(const char *name)
 {
@@ -147,6 +153,41 @@ static int set_dur(const struct conf_key *k, void *field, const char *v,
 	return 0;
 }
 
+static int set_str(const struct conf_key *k, void *field, const char *v,
+		   char *msg, size_t msglen)
+{
+	if (*v == '\0' || strlen(v) >= CONF_PATH_MAX) {
+		snprintf(msg, msglen, "%s: value empty or too long", k->name);
+		return -1;
+	}
+	memcpy(field, v, strlen(v) + 1);
+	return 0;
+}
+
+/* "none" or KIND[:ARG] with KIND compiled in; the backend checks ARG when
+ * it opens the source. */
+static int set_pps(const struct conf_key *k, void *field, const char *v,
+		   char *msg, size_t msglen)
+{
+	const char *arg;
+	size_t len;
+	int i;
+
+	if (strcmp(v, "none") == 0 || pps_lookup(v, &arg) != NULL) {
+		return set_str(k, field, v, msg, msglen);
+	}
+	len = (size_t)snprintf(msg, msglen, "%s: unknown PPS input \"%s\" "
+			       "(built in: none", k->name, v);
+	for (i = 0; pps_backends[i] != NULL && len < msglen; i++) {
+		len += (size_t)snprintf(msg + len, msglen - len, ", %s",
+					pps_backends[i]->kind);
+	}
+	if (len < msglen) {
+		snprintf(msg + len, msglen - len, ")");
+	}
+	return -1;
+}
+
 static int set_value(const struct conf_key *k, struct gpsppsd_config *cfg,
 		     const char *v, char *msg, size_t msglen)
 {
@@ -154,12 +195,9 @@ static int set_value(const struct conf_key *k, struct gpsppsd_config *cfg,
 
 	switch (k->type) {
 	case CT_STR:
-		if (*v == '\0' || strlen(v) >= CONF_PATH_MAX) {
-			snprintf(msg, msglen, "%s: value empty or too long", k->name);
-			return -1;
-		}
-		memcpy(field, v, strlen(v) + 1);
-		return 0;
+		return set_str(k, field, v, msg, msglen);
+	case CT_PPS:
+		return set_pps(k, field, v, msg, msglen);
 	case CT_LONG:
 		return set_long(k, field, v, msg, msglen);
 	case CT_BAUD:
@@ -190,16 +228,42 @@ static int set_value(const struct conf_key *k, struct gpsppsd_config *cfg,
 	return -1;
 }
 
-int conf_set(struct gpsppsd_config *cfg, const char *key, const char *value,
-	     char *msg, size_t msglen)
+/* Set key from text; origin is "FILE:LINE", or NULL for the option. */
+static int set_from(struct gpsppsd_config *cfg, const char *key,
+		    const char *value, const char *origin, char *msg,
+		    size_t msglen)
 {
 	const struct conf_key *k = find_key(key);
+	char *o;
 
 	if (k == NULL) {
 		snprintf(msg, msglen, "unknown key \"%s\"", key);
 		return -1;
 	}
-	return set_value(k, cfg, value, msg, msglen);
+	if (set_value(k, cfg, value, msg, msglen) < 0) {
+		return -1;
+	}
+	o = conf_origin[k - conf_keys];
+	if (origin != NULL) {
+		snprintf(o, sizeof(conf_origin[0]), "%s", origin);
+	} else {
+		snprintf(o, sizeof(conf_origin[0]), "--%s", k->name);
+	}
+	return 0;
+}
+
+int conf_set(struct gpsppsd_config *cfg, const char *key, const char *value,
+	     char *msg, size_t msglen)
+{
+	return set_from(cfg, key, value, NULL, msg, msglen);
+}
+
+static const char *origin_of(const char *key)
+{
+	const struct conf_key *k = find_key(key);
+	const char *o = k != NULL ? conf_origin[k - conf_keys] : "";
+
+	return *o != '\0' ? o : "default";
 }
 
 void conf_defaults(struct gpsppsd_config *cfg)
@@ -208,6 +272,7 @@ void conf_defaults(struct gpsppsd_config *cfg)
 	int i;
 
 	memset(cfg, 0, sizeof(*cfg));
+	memset(conf_origin, 0, sizeof(conf_origin));
 	for (i = 0; i < N_KEYS; i++) {
 		if (set_value(&conf_keys[i], cfg, conf_keys[i].def, msg,
 			      sizeof(msg)) < 0) {
@@ -231,8 +296,8 @@ static char *trim(char *s)
 }
 
 /* Parse one line; returns 0 or -1 with msg set. */
-static int conf_line(struct gpsppsd_config *cfg, char *line, char *msg,
-		     size_t msglen)
+static int conf_line(struct gpsppsd_config *cfg, char *line,
+		     const char *origin, char *msg, size_t msglen)
 {
 	char *hash = strchr(line, '#');
 	char *key, *value;
@@ -250,14 +315,14 @@ static int conf_line(struct gpsppsd_config *cfg, char *line, char *msg,
 		return -1;
 	}
 	*value++ = '\0';
-	return conf_set(cfg, key, trim(value), msg, msglen);
+	return set_from(cfg, key, trim(value), origin, msg, msglen);
 }
 
 int conf_load_file(struct gpsppsd_config *cfg, const char *path,
 		   bool missing_ok, FILE *err)
 {
 	FILE *f = fopen(path, "r");
-	char line[1024], msg[512];
+	char line[1024], msg[512], origin[sizeof(conf_origin[0])];
 	int lineno = 0, errors = 0;
 
 	if (f == NULL) {
@@ -277,7 +342,8 @@ int conf_load_file(struct gpsppsd_config *cfg, const char *path,
 			}
 			continue;
 		}
-		if (conf_line(cfg, line, msg, sizeof(msg)) < 0) {
+		snprintf(origin, sizeof(origin), "%s:%d", path, lineno);
+		if (conf_line(cfg, line, origin, msg, sizeof(msg)) < 0) {
 			fprintf(err, "%s:%d: %s\n", path, lineno, msg);
 			errors++;
 		}
@@ -290,18 +356,26 @@ int conf_validate(const struct gpsppsd_config *cfg, FILE *err)
 {
 	int errors = 0;
 
+	/* Each message starts with where the first key was set and names
+	 * where the second one was, as file errors do. */
 	if (cfg->window_min_ns >= cfg->window_max_ns) {
-		fprintf(err, "window-min (%.3f s) must be below window-max "
-			"(%.3f s)\n", (double)cfg->window_min_ns / 1e9,
-			(double)cfg->window_max_ns / 1e9);
+		fprintf(err, "%s: window-min %.9g s must be below window-max "
+			"%.9g s (%s)\n", origin_of("window-min"),
+			(double)cfg->window_min_ns / 1e9,
+			(double)cfg->window_max_ns / 1e9, origin_of("window-max"));
 		errors++;
 	}
 	if (cfg->window_max_ns - cfg->window_min_ns >= TU_NS_PER_SEC) {
-		fprintf(err, "the pairing window must be shorter than 1 s\n");
+		fprintf(err, "%s: window-min %.9g s and window-max %.9g s (%s) "
+			"make a pairing window of 1 s or more\n",
+			origin_of("window-min"), (double)cfg->window_min_ns / 1e9,
+			(double)cfg->window_max_ns / 1e9, origin_of("window-max"));
 		errors++;
 	}
 	if (strcmp(cfg->pps_socket, cfg->nmea_socket) == 0) {
-		fprintf(err, "pps-socket and nmea-socket must differ\n");
+		fprintf(err, "%s: pps-socket %s is also nmea-socket (%s): they "
+			"must differ\n", origin_of("pps-socket"), cfg->pps_socket,
+			origin_of("nmea-socket"));
 		errors++;
 	}
 	return errors;

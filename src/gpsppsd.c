@@ -193,21 +193,6 @@ static int parse_args(int argc, char **argv, struct gpsppsd_config *cfg,
 	return errors ? -1 : 0;
 }
 
-static int check_pps_spec(const struct gpsppsd_config *cfg)
-{
-	const char *arg;
-
-	if (strcmp(cfg->pps, "none") == 0 || pps_lookup(cfg->pps, &arg) != NULL) {
-		return 0;
-	}
-	fprintf(stderr, "pps: unknown PPS input \"%s\" (built in: none", cfg->pps);
-	for (int i = 0; pps_backends[i] != NULL; i++) {
-		fprintf(stderr, ", %s", pps_backends[i]->kind);
-	}
-	fprintf(stderr, ")\n");
-	return 1;
-}
-
 static int load_config(int argc, char **argv, struct gpsppsd_config *cfg,
 		       struct cmdline *cl)
 {
@@ -224,7 +209,7 @@ static int load_config(int argc, char **argv, struct gpsppsd_config *cfg,
 		return r < 0 ? -1 : 0;
 	}
 	/* Report every error, not just the first kind found. */
-	if (conf_validate(cfg, stderr) + check_pps_spec(cfg) != 0) {
+	if (conf_validate(cfg, stderr) != 0) {
 		r = -1;
 	}
 	return r < 0 || file_errors != 0 ? -1 : 0;
