@@ -13,7 +13,8 @@
 #include "serial.h"
 #include "timeutil.h"
 
-enum conf_type { CT_STR, CT_LONG, CT_BAUD, CT_DUR, CT_BOOL, CT_EDGE, CT_PPS };
+enum conf_type { CT_STR, CT_LONG, CT_BAUD, CT_DUR, CT_AUTODUR, CT_BOOL,
+		 CT_EDGE, CT_PPS };
 
 struct conf_key {
 	const char *name;
@@ -57,6 +58,9 @@ static const struct conf_key conf_keys[] = {
 	  "agreeing pairings that confirm a jump" },
 	{ "idle-flush", CT_DUR, OFF(idle_flush_ns), "0.05", MS, SEC / 2,
 	  "line idle time that ends an epoch's burst" },
+	{ "char-time", CT_AUTODUR, OFF(char_time_ns), "auto", 0, 10 * MS,
+	  "time of one character, to date bytes within a read: auto "
+	  "(from --baud on a UART, 0 on USB CDC and ptys) or a duration" },
 	{ "debug", CT_BOOL, OFF(debug), "no", 0, 0,
 	  "log debug messages (yes/no)" },
 };
@@ -209,6 +213,12 @@ static int set_value(const struct conf_key *k, struct gpsppsd_config *cfg,
 			return -1;
 		}
 		return 0;
+	case CT_AUTODUR:
+		if (strcmp(v, "auto") == 0) {
+			*(int64_t *)field = -1;
+			return 0;
+		}
+		return set_dur(k, field, v, msg, msglen);
 	case CT_DUR:
 		return set_dur(k, field, v, msg, msglen);
 	case CT_BOOL:

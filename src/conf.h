@@ -35,6 +35,7 @@ struct gpsppsd_config {
 	int64_t guard_ns;
 	long confirm;
 	int64_t idle_flush_ns;           /* close an epoch after this idle */
+	int64_t char_time_ns;            /* -1: auto (serial_line_char_ns) */
 	bool debug;
 };
 

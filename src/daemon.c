@@ -407,6 +407,20 @@ static void serial_read_cb(void *arg, int fd, short revents)
 	}
 }
 
+/* Date bytes within a read by the line rate only where there is one. */
+static void set_char_time(struct daemon *d)
+{
+	const char *kind = "set by char-time";
+	int64_t ns = d->cfg->char_time_ns;
+
+	if (ns < 0) {
+		ns = serial_line_char_ns(d->cfg->device, d->cfg->baud, &kind);
+	}
+	nmea_set_char_ns(d->dec, ns);
+	log_notice("reading NMEA from %s at %ld baud (%s)", d->cfg->device,
+		   d->cfg->baud, kind);
+}
+
 static void serial_try_open(void *arg)
 {
 	struct daemon *d = arg;
@@ -425,8 +439,7 @@ static void serial_try_open(void *arg)
 			       serial_try_open, d);
 		return;
 	}
-	log_notice("reading NMEA from %s at %ld baud", d->cfg->device,
-		   d->cfg->baud);
+	set_char_time(d);
 	d->serial_failing = false;
 	backoff_reset(&d->serial_backoff);
 	d->serial_fd = fd;

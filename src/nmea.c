@@ -430,24 +430,32 @@ bool nmea_next_epoch(struct nmea_decoder *dec, struct nmea_epoch *out)
 	return true;
 }
 
-/* Date from the epoch's own RMC/ZDA, moved past the rollover floor. */
-static void date_from_sentence(struct nmea_decoder *dec,
-			       struct nmea_epoch *ep)
+/* A date read from an RMC/ZDA, moved past the rollover floor, becomes the
+ * reference that time-only sentences are dated from.  Returns the time. */
+static int64_t date_reference(struct nmea_decoder *dec, int64_t days,
+			      int64_t tod_ns)
 {
-	int64_t t = dec->cur.days * DAY_NS + dec->cur.tod_ns;
+	int64_t t = days * DAY_NS + tod_ns;
 	bool fixed = false;
 
 	while (t < dec->floor_ns) {
 		t += ROLLOVER_NS;
 		fixed = true;
 	}
-	ep->time_ns = t;
-	ep->date_known = true;
-	ep->rollover_fixed = fixed;
 	dec->have_ref = true;
 	dec->ref_ns = t;
 	dec->ref_fixed = fixed;
 	dec->last_ns = t;
+	return t;
+}
+
+/* Date from the epoch's own RMC/ZDA. */
+static void date_from_sentence(struct nmea_decoder *dec,
+			       struct nmea_epoch *ep)
+{
+	ep->time_ns = date_reference(dec, dec->cur.days, dec->cur.tod_ns);
+	ep->date_known = true;
+	ep->rollover_fixed = dec->ref_fixed;
 }
 
 /* Date carried from the previous dated epoch: the day that puts the time
@@ -533,7 +541,14 @@ static void epoch_add(struct nmea_decoder *dec, const struct time_sentence *ts)
 {
 	if (!(dec->cur.open && dec->cur.tod_ns == ts->tod_ns)) {
 		if (dec->have_closed && dec->closed_tod_ns == ts->tod_ns) {
+			/* Its epoch was closed (idle flush) before it came,
+			 * but its date still dates the epochs that follow:
+			 * a receiver that sends RMC long after GGA must not
+			 * stay undated for ever. */
 			dec->stats.late++;
+			if (ts->date_rank > 0) {
+				date_reference(dec, ts->days, ts->tod_ns);
+			}
 			return;
 		}
 		if (dec->cur.open) {
@@ -542,6 +557,11 @@ static void epoch_add(struct nmea_decoder *dec, const struct time_sentence *ts)
 		epoch_open(dec, ts);
 	}
 	epoch_merge(&dec->cur, ts);
+}
+
+void nmea_set_char_ns(struct nmea_decoder *dec, int64_t char_ns)
+{
+	dec->char_ns = char_ns > 0 ? char_ns : 0;
 }
 
 void nmea_flush(struct nmea_decoder *dec)
@@ -597,11 +617,22 @@ static int64_t date_back(int64_t t, int64_t back, int64_t prev)
 	return t - back > floor_t ? t - back : floor_t;
 }
 
-/* Receive times of byte i of the chunk being fed. */
+/* Receive times of byte i of the chunk being fed.  Dating back assumes
+ * the chunk arrived at the line rate just before the read; a chunk larger
+ * than a UART FIFO's worth was queued, not received at the line rate (or
+ * came from a USB device with no line at all), and dating it back further
+ * could put a burst before its own pulse: a wrong second.  So no byte is
+ * dated back by more than NMEA_MAX_BACKDATE_CHARS characters. */
 static void byte_time(const struct nmea_decoder *dec, size_t i,
 		      int64_t *rx_ns, int64_t *mono_ns)
 {
-	int64_t back = (int64_t)(dec->chunk_len - 1 - i) * dec->char_ns;
+	size_t chars = dec->chunk_len - 1 - i;
+	int64_t back;
+
+	if (chars > NMEA_MAX_BACKDATE_CHARS) {
+		chars = NMEA_MAX_BACKDATE_CHARS;
+	}
+	back = (int64_t)chars * dec->char_ns;
 
 	*rx_ns = date_back(dec->chunk_rx_ns, back, dec->prev_rx_ns);
 	*mono_ns = date_back(dec->chunk_mono_ns, back, dec->prev_mono_ns);

@@ -69,6 +69,10 @@
  * says 82 bytes with CR LF; real receivers exceed it, as gpsd allows. */
 #define NMEA_MAX_SENTENCE 200
 
+/* Bytes of a read chunk are dated back from the read by at most this many
+ * character times (a UART FIFO's worth; see nmea_options.char_ns). */
+#define NMEA_MAX_BACKDATE_CHARS 32
+
 /* Sentence kinds, as bits of nmea_epoch.sentences. */
 enum nmea_kind {
 	NMEA_RMC = 1u << 0,
@@ -90,7 +94,8 @@ struct nmea_options {
 	int64_t rollover_floor;
 	/* Duration of one character on the line (10 bits / baud), in ns.
 	 * Used to date the first byte of a sentence within a read chunk;
-	 * 0 when unknown (replay). */
+	 * 0 when there is no line rate to go by (replay, a pty, a USB CDC
+	 * receiver): bytes are then dated at the read. */
 	int64_t char_ns;
 	/* A sentence that starts at least this long after the previous one
 	 * ended starts a new burst (see nmea_epoch.burst_rx_ns). 0 selects
@@ -143,14 +148,17 @@ void nmea_decoder_destroy(struct nmea_decoder *dec);
 /*
  * Feed len bytes.  rx_ns and rx_mono_ns are the CLOCK_REALTIME and
  * CLOCK_MONOTONIC_RAW times at which the read returned the *last* byte of
- * buf (0, 0 for untimed input).  Byte i is dated rx - (len - 1 - i) *
- * char_ns, but not before the previous chunk's last byte (reads that come
- * faster than the line rate, as from USB adapters, cannot reorder bytes)
- * unless rx itself is earlier (a stepped clock).  Any byte values are
- * accepted.
+ * buf (0, 0 for untimed input).  Byte i is dated rx - min(len - 1 - i,
+ * NMEA_MAX_BACKDATE_CHARS) * char_ns, but not before the previous chunk's
+ * last byte (reads that come faster than the line rate, as from USB
+ * adapters, cannot reorder bytes) unless rx itself is earlier (a stepped
+ * clock).  Any byte values are accepted.
  */
 void nmea_feed(struct nmea_decoder *dec, const void *buf, size_t len,
 	       int64_t rx_ns, int64_t rx_mono_ns);
+
+/* Change char_ns (the port was reopened on another kind of device). */
+void nmea_set_char_ns(struct nmea_decoder *dec, int64_t char_ns);
 
 /* Close the open epoch, if any (line idle, end of input). */
 void nmea_flush(struct nmea_decoder *dec);

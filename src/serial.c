@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -41,6 +43,37 @@ bool serial_baud_valid(long baud)
 int64_t serial_char_ns(long baud)
 {
 	return baud > 0 ? 10 * TU_NS_PER_SEC / baud : 0;
+}
+
+int64_t serial_line_char_ns(const char *path, long baud, const char **kind)
+{
+	char real[PATH_MAX], link[PATH_MAX], sys[PATH_MAX + 64];
+	const char *name, *driver;
+	ssize_t n;
+
+	*kind = "not a known serial port: bytes dated at the read";
+	if (realpath(path, real) == NULL || strncmp(real, "/dev/", 5) != 0) {
+		return 0;
+	}
+	if (strncmp(real, "/dev/pts/", 9) == 0) {
+		*kind = "a pty: bytes dated at the read";
+		return 0;
+	}
+	name = strrchr(real, '/') + 1;
+	snprintf(sys, sizeof(sys), "/sys/class/tty/%s/device/driver", name);
+	n = readlink(sys, link, sizeof(link) - 1);
+	if (n <= 0) {
+		return 0;
+	}
+	link[n] = '\0';
+	driver = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	if (strcmp(driver, "cdc_acm") == 0) {
+		*kind = "a USB CDC-ACM receiver (no line rate): bytes dated at "
+			"the read";
+		return 0;
+	}
+	*kind = "a UART: bytes dated back at the line rate";
+	return serial_char_ns(baud);
 }
 
 static const char *open_hint(int e)

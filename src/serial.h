@@ -16,6 +16,15 @@ bool serial_baud_valid(long baud);
 int64_t serial_char_ns(long baud);
 
 /*
+ * The character time to date bytes back by (see nmea_options.char_ns):
+ * serial_char_ns(baud) for a port with a real UART behind it (on-board,
+ * or a USB-serial adapter), 0 where bytes do not arrive at a line rate: a
+ * USB CDC-ACM receiver (driver cdc_acm, /dev/ttyACM*), a pty, or a device
+ * sysfs does not know.  *kind names what was found, for the log.
+ */
+int64_t serial_line_char_ns(const char *path, long baud, const char **kind);
+
+/*
  * Open path raw at baud, O_NONBLOCK | O_NOCTTY | O_CLOEXEC, CLOCAL set so
  * that a missing DCD never blocks or hangs up the port, input flushed.
  * Returns the fd, or a negative errno with one line in err naming the fix

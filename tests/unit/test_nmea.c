@@ -753,8 +753,21 @@ static struct nmea_decoder *timed_decoder(void)
 	return dec;
 }
 
+/* How far byte i of an n-byte chunk is dated back: char_ns per byte that
+ * followed it, at most NMEA_MAX_BACKDATE_CHARS of them. */
+static int64_t back(size_t n, size_t i)
+{
+	size_t chars = n - 1 - i;
+
+	if (chars > NMEA_MAX_BACKDATE_CHARS) {
+		chars = NMEA_MAX_BACKDATE_CHARS;
+	}
+	return (int64_t)chars * CHAR_NS;
+}
+
 /* One chunk holding junk, a GSV and an RMC: the burst starts at the GSV's
- * '$', dated back from the chunk's last byte by char_ns per byte. */
+ * '$', dated back from the chunk's last byte by char_ns per byte, but by
+ * no more than a FIFO's worth. */
 static void test_burst_in_chunk(void **state)
 {
 	struct nmea_decoder *dec = timed_decoder();
@@ -774,11 +787,27 @@ static void test_burst_in_chunk(void **state)
 	nmea_feed(dec, chunk, len, rx, mono);
 	nmea_flush(dec);
 	assert_true(nmea_next_epoch(dec, &ep));
-	assert_int_equal(ep.burst_rx_ns, rx - (int64_t)(len - 1 - gsv) * CHAR_NS);
-	assert_int_equal(ep.burst_rx_mono_ns,
-			 mono - (int64_t)(len - 1 - gsv) * CHAR_NS);
-	assert_int_equal(ep.time_rx_ns, rx - (int64_t)(len - 1 - rmc) * CHAR_NS);
+	assert_int_equal(ep.burst_rx_ns, rx - back(len, gsv));
+	assert_int_equal(ep.burst_rx_mono_ns, mono - back(len, gsv));
+	assert_int_equal(ep.time_rx_ns, rx - back(len, rmc));
+	assert_int_equal(back(len, gsv), NMEA_MAX_BACKDATE_CHARS * CHAR_NS);
 	nmea_decoder_destroy(dec);
+}
+
+/* Feed s as a UART delivers it: in 16-byte reads at the line rate, its
+ * first byte received at start.  Returns the time of its last byte. */
+static int64_t feed_paced(struct nmea_decoder *dec, const char *s,
+			  int64_t start)
+{
+	size_t n = strlen(s), off, len;
+	int64_t t = start;
+
+	for (off = 0; off < n; off += len) {
+		len = n - off < 16 ? n - off : 16;
+		t = start + (int64_t)(off + len - 1) * CHAR_NS;
+		nmea_feed(dec, s + off, len, t, t);
+	}
+	return t;
 }
 
 /* Sentences in separate reads: a gap under burst_gap_ns continues the
@@ -787,39 +816,89 @@ static void test_burst_across_chunks(void **state)
 {
 	struct nmea_decoder *dec = timed_decoder();
 	const int64_t t0 = INT64_C(1900000000) * SEC;
-	const char *s;
 	struct nmea_epoch ep;
-	int64_t t, first, gsv_start, rmc_start;
-	size_t n;
+	int64_t t, gsv_start, rmc_start;
 
 	(void)state;
-	/* Second 1: GGA read at t0 ending, RMC 5 ms after it ended. */
-	s = sentence("GPGGA,120000,1,N,2,E,1,08,0.9,5,M,4,M,,");
-	n = strlen(s);
-	first = t0 - (int64_t)(n - 1) * CHAR_NS;
-	nmea_feed(dec, s, n, t0, t0);
-	s = sentence("GPRMC,120000,A,1,N,2,E,0,0,150730,,,A");
-	t = t0 + 5 * MS + (int64_t)(strlen(s) - 1) * CHAR_NS;
-	nmea_feed(dec, s, strlen(s), t, t);
+	/* Second 1: GGA from t0, RMC 5 ms after it ended. */
+	t = feed_paced(dec, sentence("GPGGA,120000,1,N,2,E,1,08,0.9,5,M,4,M,,"),
+		       t0);
+	t = feed_paced(dec, sentence("GPRMC,120000,A,1,N,2,E,0,0,150730,,,A"),
+		       t + 5 * MS);
 	/* Second 2: a GSV 25 ms after, then the RMC of 12:00:01 15 ms after
-	 * the GSV's checksum (CR LF not included), in a read of its own. */
-	s = sentence("GPGSV,1,1,01,09,88,089,31");
-	t += 25 * MS + (int64_t)(strlen(s) - 1) * CHAR_NS;
-	nmea_feed(dec, s, strlen(s), t, t);
-	gsv_start = t - (int64_t)(strlen(s) - 1) * CHAR_NS;
-	s = sentence("GPRMC,120001,A,1,N,2,E,0,0,150730,,,A");
+	 * the GSV's last byte. */
+	gsv_start = t + 25 * MS;
+	t = feed_paced(dec, sentence("GPGSV,1,1,01,09,88,089,31"), gsv_start);
 	rmc_start = t + 15 * MS;
-	t = rmc_start + (int64_t)(strlen(s) - 1) * CHAR_NS;
-	nmea_feed(dec, s, strlen(s), t, t);
+	feed_paced(dec, sentence("GPRMC,120001,A,1,N,2,E,0,0,150730,,,A"),
+		   rmc_start);
 	nmea_flush(dec);
 
 	assert_true(nmea_next_epoch(dec, &ep));
-	assert_int_equal(ep.burst_rx_ns, first);
-	assert_int_equal(ep.time_rx_ns, first);
+	assert_int_equal(ep.burst_rx_ns, t0);
+	assert_int_equal(ep.time_rx_ns, t0);
 	assert_true(nmea_next_epoch(dec, &ep));
 	assert_int_equal(ep.burst_rx_ns, gsv_start);
 	assert_int_equal(ep.burst_rx_mono_ns, gsv_start);
 	assert_int_equal(ep.time_rx_ns, rmc_start);
+	nmea_decoder_destroy(dec);
+}
+
+/* A USB receiver hands a whole burst (here ~500 bytes, read 80 ms after
+ * the pulse) to one read: dated back by the line rate it would start
+ * 0.44 s before its own pulse, next to the previous one.  The cap keeps
+ * it after its pulse. */
+static void test_burst_whole_in_one_read(void **state)
+{
+	struct nmea_decoder *dec = timed_decoder();
+	const int64_t pulse = INT64_C(1900000000) * SEC;
+	const int64_t rx = pulse + 80 * MS;
+	struct nmea_epoch ep;
+	char chunk[1024] = "";
+	int i;
+
+	(void)state;
+	strcat(chunk, sentence("GPRMC,120000,A,1,N,2,E,0,0,150730,,,A"));
+	strcat(chunk, sentence("GPGGA,120000,1,N,2,E,1,08,0.9,5,M,4,M,,"));
+	for (i = 0; i < 6; i++) {
+		strcat(chunk, sentence("GPGSV,3,1,12,09,88,089,31,05,44,120,"
+				       "40,12,33,200,38,22,10,300,25"));
+	}
+	assert_true(strlen(chunk) > 450);
+	nmea_feed(dec, chunk, strlen(chunk), rx, rx);
+	nmea_flush(dec);
+	assert_true(nmea_next_epoch(dec, &ep));
+	assert_int_equal(ep.burst_rx_ns, rx - NMEA_MAX_BACKDATE_CHARS * CHAR_NS);
+	assert_true(ep.burst_rx_ns > pulse);
+	nmea_decoder_destroy(dec);
+}
+
+/* RMC arriving after the idle flush closed its epoch (a receiver that
+ * sends it long after GGA) is late, but its date still dates the
+ * following epochs. */
+static void test_late_rmc_still_dates(void **state)
+{
+	struct nmea_decoder *dec = nmea_decoder_create(NULL);
+	struct nmea_epoch ep;
+	int dated = 0, k;
+
+	(void)state;
+	for (k = 0; k < 5; k++) {
+		char gga[96], rmc[96];
+
+		snprintf(gga, sizeof(gga), "GPGGA,12000%d,1,N,2,E,1,08,0.9,5,"
+			 "M,4,M,,", k);
+		snprintf(rmc, sizeof(rmc), "GPRMC,12000%d,A,1,N,2,E,0,0,150730,"
+			 ",,A", k);
+		feed(dec, sentence("%s", gga));
+		nmea_flush(dec);
+		feed(dec, sentence("%s", rmc));
+		while (nmea_next_epoch(dec, &ep)) {
+			dated += ep.date_known;
+		}
+	}
+	assert_int_equal(dated, 4);
+	assert_true(nmea_get_stats(dec)->late >= 4);
 	nmea_decoder_destroy(dec);
 }
 
@@ -1119,6 +1198,8 @@ int main(void)
 		cmocka_unit_test(test_queue_overflow),
 		cmocka_unit_test(test_burst_in_chunk),
 		cmocka_unit_test(test_burst_across_chunks),
+		cmocka_unit_test(test_burst_whole_in_one_read),
+		cmocka_unit_test(test_late_rmc_still_dates),
 		cmocka_unit_test(test_burst_fast_reads),
 		cmocka_unit_test(test_untimed),
 		cmocka_unit_test(test_random_round_trip),
