@@ -77,6 +77,37 @@ static void backoff_reset(struct backoff *b)
 	b->delay = 0;
 }
 
+/* The loop has fixed room for fds and timers, far more than the daemon
+ * uses at once: running out is a bug, and ends the daemon rather than
+ * leave a source unwatched. */
+static void loop_full(struct daemon *d, int r)
+{
+	log_err("event loop: %s (internal error)", strerror(-r));
+	d->exit_code = EXIT_SOFTWARE;
+	loop_quit(d->loop);
+}
+
+static int add_timer(struct daemon *d, int64_t when, loop_timer_cb cb)
+{
+	int id = loop_add_timer(d->loop, when, cb, d);
+
+	if (id < 0) {
+		loop_full(d, id);
+		return 0;
+	}
+	return id;
+}
+
+static int add_fd(struct daemon *d, int fd, loop_fd_cb cb)
+{
+	int r = loop_add_fd(d->loop, fd, POLLIN, cb, d);
+
+	if (r < 0) {
+		loop_full(d, r);
+	}
+	return r;
+}
+
 /* ---- chronyd output ------------------------------------------------ */
 
 static bool send_sample(struct sock_client *c, int64_t sys_ns, int64_t true_ns,
@@ -181,8 +212,10 @@ static void log_pair_hold(struct daemon *d, const struct nmea_epoch *ep,
 {
 	long long sec = (long long)tu_floor_div(ep->time_ns, TU_NS_PER_SEC);
 
-	if (pr == PAIR_GUARD || pr == PAIR_AMBIGUOUS || pr == PAIR_STALE ||
-	    pr == PAIR_UNTIMED) {
+	/* Before the first sample, guard holds are the normal wait for a
+	 * reference to be confirmed. */
+	if ((pr == PAIR_GUARD && d->first_pps_logged) ||
+	    pr == PAIR_AMBIGUOUS || pr == PAIR_STALE || pr == PAIR_UNTIMED) {
 		log_limited(&d->hold_rl, LOG_LVL_WARN, "second %lld: PPS sample "
 			    "held back: %s", sec, pair_result_name(pr));
 	} else {
@@ -234,8 +267,8 @@ static void pps_lost(struct daemon *d, int err)
 	}
 	pps_close(&d->pps);
 	d->pps_open = false;
-	d->pps_timer = loop_add_timer(d->loop, tu_now(CLOCK_MONOTONIC) + delay,
-				      pps_try_open, d);
+	d->pps_timer = add_timer(d, tu_now(CLOCK_MONOTONIC) + delay,
+				 pps_try_open);
 }
 
 static void note_edge(struct daemon *d, const struct pps_edge *e)
@@ -297,7 +330,7 @@ static void pps_arm(struct daemon *d)
 	int64_t when = d->pps.backend->deadline(&d->pps);
 
 	if (when >= 0 && d->pps_timer == 0) {
-		d->pps_timer = loop_add_timer(d->loop, when, pps_timer_cb, d);
+		d->pps_timer = add_timer(d, when, pps_timer_cb);
 	}
 }
 
@@ -313,7 +346,7 @@ static int pps_start(struct daemon *d, char *err, size_t errlen)
 	d->last_edge_mono = tu_now(CLOCK_MONOTONIC);
 	fd = d->pps.backend->fd(&d->pps);
 	if (fd >= 0) {
-		loop_add_fd(d->loop, fd, POLLIN, pps_fd_cb, d);
+		add_fd(d, fd, pps_fd_cb);
 	}
 	pps_arm(d);
 	return 0;
@@ -329,8 +362,8 @@ static void pps_try_open(void *arg)
 		int64_t delay = backoff_next(&d->pps_backoff);
 
 		log_debug("PPS reopen failed: %s", err);
-		d->pps_timer = loop_add_timer(d->loop,
-			tu_now(CLOCK_MONOTONIC) + delay, pps_try_open, d);
+		d->pps_timer = add_timer(d, tu_now(CLOCK_MONOTONIC) + delay,
+					 pps_try_open);
 		return;
 	}
 	log_notice("PPS source %s reopened", d->cfg->pps);
@@ -370,8 +403,7 @@ static void serial_lost(struct daemon *d, const char *why)
 	d->serial_fd = -1;
 	nmea_flush(d->dec);
 	drain_epochs(d);
-	loop_add_timer(d->loop, tu_now(CLOCK_MONOTONIC) + delay,
-		       serial_try_open, d);
+	add_timer(d, tu_now(CLOCK_MONOTONIC) + delay, serial_try_open);
 }
 
 static void serial_read_cb(void *arg, int fd, short revents)
@@ -393,11 +425,12 @@ static void serial_read_cb(void *arg, int fd, short revents)
 		if (d->flush_timer > 0) {
 			loop_cancel_timer(d->loop, d->flush_timer);
 		}
-		d->flush_timer = loop_add_timer(d->loop, d->last_rx_mono +
-						d->cfg->idle_flush_ns, flush_cb, d);
+		d->flush_timer = add_timer(d, d->last_rx_mono +
+					   d->cfg->idle_flush_ns, flush_cb);
 		return;
 	}
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+	if (n < 0 && (errno == EAGAIN || errno == EINTR) &&
+	    !(revents & (POLLHUP | POLLERR))) {
 		return;
 	}
 	if (n == 0 || (revents & (POLLHUP | POLLERR))) {
@@ -435,8 +468,7 @@ static void serial_try_open(void *arg)
 				 (long long)(BACKOFF_MAX_NS / TU_NS_PER_SEC));
 			d->serial_failing = true;
 		}
-		loop_add_timer(d->loop, tu_now(CLOCK_MONOTONIC) + delay,
-			       serial_try_open, d);
+		add_timer(d, tu_now(CLOCK_MONOTONIC) + delay, serial_try_open);
 		return;
 	}
 	set_char_time(d);
@@ -444,7 +476,7 @@ static void serial_try_open(void *arg)
 	backoff_reset(&d->serial_backoff);
 	d->serial_fd = fd;
 	d->last_rx_mono = tu_now(CLOCK_MONOTONIC);
-	loop_add_fd(d->loop, fd, POLLIN, serial_read_cb, d);
+	add_fd(d, fd, serial_read_cb);
 }
 
 /* ---- housekeeping -------------------------------------------------- */
@@ -472,7 +504,7 @@ static void housekeeping_cb(void *arg)
 	int64_t now = tu_now(CLOCK_MONOTONIC);
 
 	check_silence(d, now);
-	loop_add_timer(d->loop, now + TU_NS_PER_SEC, housekeeping_cb, d);
+	add_timer(d, now + TU_NS_PER_SEC, housekeeping_cb);
 }
 
 static void signal_cb(void *arg, int fd, short revents)
@@ -579,14 +611,25 @@ static void log_summary(const struct daemon *d)
 	const struct nmea_stats *ns = nmea_get_stats(d->dec);
 	const struct pair_stats *ps = pair_get_stats(d->pair);
 
+	int r;
+
 	log_notice("summary: %llu epochs, %llu bad checksums, %llu edges, "
-		   "%llu PPS samples (%llu delivered), %llu NMEA samples delivered",
+		   "%llu PPS samples (%llu delivered), %llu NMEA samples "
+		   "delivered, %llu wake-ups",
 		   (unsigned long long)ns->epochs,
 		   (unsigned long long)ns->bad_checksum,
 		   (unsigned long long)ps->edges,
 		   (unsigned long long)ps->samples,
 		   (unsigned long long)sock_client_stats(d->pps_sock)->sent,
-		   (unsigned long long)sock_client_stats(d->nmea_sock)->sent);
+		   (unsigned long long)sock_client_stats(d->nmea_sock)->sent,
+		   (unsigned long long)loop_wakeups(d->loop));
+	for (r = PAIR_PENDING + 1; r < PAIR_RESULT_COUNT; r++) {
+		if (ps->held[r] > 0) {
+			log_info("  no PPS sample, %s: %llu",
+				 pair_result_name((enum pair_result)r),
+				 (unsigned long long)ps->held[r]);
+		}
+	}
 }
 
 static void daemon_fini(struct daemon *d, bool ran)

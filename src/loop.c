@@ -2,6 +2,7 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 
@@ -81,12 +82,15 @@ int loop_add_timer(struct loop *l, int64_t deadline_ns, loop_timer_cb cb,
 
 	for (i = 0; i < LOOP_MAX_TIMERS; i++) {
 		if (l->timers[i].id == 0) {
-			if (l->next_id <= 0) {
-				l->next_id = 1;
-			}
-			l->timers[i] = (struct loop_timer){ l->next_id++,
-				deadline_ns, cb, arg };
-			return l->timers[i].id;
+			/* Ids wrap after 2^31 timers (weeks of per-read idle
+			 * timers at high rates); a stale id never matches a
+			 * live timer that long after. */
+			int id = l->next_id;
+
+			l->next_id = id == INT_MAX ? 1 : id + 1;
+			l->timers[i] = (struct loop_timer){ id, deadline_ns,
+							    cb, arg };
+			return id;
 		}
 	}
 	return -ENOSPC;
