@@ -45,7 +45,10 @@ CONF
 echo "== simulated receiver: NMEA 0.35 s after each second, 9600 baud"
 "$build/src/gpspps-sim" --pty "$dir/gps0" --delay 0.35 --jitter 0.005 >"$dir/sim.log" 2>&1 &
 pids="$pids $!"
-chronyd -x -d -u root -f "$dir/chrony.conf" >"$dir/chronyd.log" 2>&1 &
+# A copy of chronyd: Debian's and Ubuntu's AppArmor profile for
+# /usr/sbin/chronyd would not let it read a configuration in $dir.
+cp "$(command -v chronyd || echo /usr/sbin/chronyd)" "$dir/chronyd"
+"$dir/chronyd" -x -d -u root -f "$dir/chrony.conf" >"$dir/chronyd.log" 2>&1 &
 pids="$pids $!"
 i=0
 while [ ! -e "$dir/gps0" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done

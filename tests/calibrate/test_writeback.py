@@ -26,10 +26,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from gpspps_harness import TestDir, fail, prog  # noqa: E402
+from gpspps_harness import TestDir, fail, private_chronyd, prog  # noqa: E402
 
 CAL = prog("gpspps-calibrate")
-CHRONYD = shutil.which("chronyd") or "/usr/sbin/chronyd"
 STRACE = shutil.which("strace")
 
 DEBIAN = """\
@@ -257,7 +256,7 @@ def check_one_token(old, new, value):
 
 
 def chronyd_offset(conf, refid_or_path):
-    r = subprocess.run([CHRONYD, "-p", "-f", conf], capture_output=True,
+    r = subprocess.run([private_chronyd(), "-p", "-f", conf], capture_output=True,
                        text=True, timeout=10)
     if r.returncode != 0:
         fail(f"chronyd -p rejects the edited configuration: {r.stderr}")

@@ -26,8 +26,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from gpspps_harness import (BUILD, CHRONYC, CHRONYD, SRC, Chronyd, Proc,  # noqa: E402
-                            TestDir, fail, prog, wait_path)
+from gpspps_harness import (BUILD, CHRONYC, SRC, Chronyd, Proc,  # noqa: E402
+                            TestDir, fail, private_chronyd, prog, wait_path)
 
 DROPIN = os.path.join(BUILD, "chrony-conf", "gpspps.conf")
 SOURCES = os.path.join(SRC, "chrony-conf", "gpspps.sources")
@@ -67,7 +67,7 @@ def directives(path):
 
 
 def parse_only(path):
-    r = subprocess.run([CHRONYD, "-p", "-f", path], capture_output=True,
+    r = subprocess.run([private_chronyd(), "-p", "-f", path], capture_output=True,
                        text=True, timeout=10)
     if r.returncode != 0:
         fail(f"chronyd -p -f {path} rejected it: {r.stderr.strip()}")

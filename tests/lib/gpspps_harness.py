@@ -12,6 +12,7 @@ config, pid file, command socket, logs and the SOCK refclock sockets.
 Environment: GPSPPS_BUILD (meson build root) locates gpsppsd / gpspps-sim.
 """
 
+import atexit
 import os
 import shutil
 import signal
@@ -26,6 +27,27 @@ SRC = os.environ.get("GPSPPS_SRC", os.path.join(
     os.path.dirname(__file__), "..", ".."))
 CHRONYD = shutil.which("chronyd") or "/usr/sbin/chronyd"
 CHRONYC = shutil.which("chronyc") or "/usr/bin/chronyc"
+
+
+_chronyd_copy = None
+
+
+def private_chronyd():
+    """Path of a copy of chronyd to run in tests.
+
+    Debian's and Ubuntu's chrony ship an enforced AppArmor profile attached
+    to /usr/sbin/chronyd that lets it read only /etc/chrony and a few other
+    places: run from there, a test chronyd could not read its private
+    configuration.  The profile attaches by path, so a copy runs
+    unconfined (machines without AppArmor, such as CI's, are unaffected).
+    """
+    global _chronyd_copy
+    if _chronyd_copy is None or not os.path.exists(_chronyd_copy):
+        d = tempfile.mkdtemp(prefix="gpspps-chronyd-")
+        atexit.register(shutil.rmtree, d, True)
+        _chronyd_copy = os.path.join(d, "chronyd")
+        shutil.copy2(CHRONYD, _chronyd_copy)
+    return _chronyd_copy
 
 
 def prog(name):
@@ -92,7 +114,7 @@ class Chronyd:
     def start(self, wait=True):
         log = open(self.logfile, "a")
         self.proc = subprocess.Popen(
-            [CHRONYD, "-x", "-d", "-u", "root", "-f", self.conf],
+            [private_chronyd(), "-x", "-d", "-u", "root", "-f", self.conf],
             stdout=log, stderr=subprocess.STDOUT)
         log.close()
         if wait:
