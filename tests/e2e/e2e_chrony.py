@@ -11,6 +11,11 @@ Scenarios (argv[1]):
             sent for those seconds (refclocks.log) and samples resume.
   variant   non-default receiver: talker GN, GGA+ZDA+GSV, 5 Hz, 0.73 s
             delay at 115200 baud: PPS still selected, NMEA offset right.
+  unplug    gpsppsd starts before the receiver and chronyd, waits for the
+            port (logged once), then the receiver is unplugged (the
+            simulator killed: the pty hangs up) and back 3.5 s later: samples
+            resume within the serial back-off bound, "lost" is logged once
+            and gpsppsd never exits.
 
 Every check reads what a user would: chronyc sources and chronyd's own
 refclocks.log, plus gpsppsd --dump for the simulated edge errors.
@@ -18,6 +23,8 @@ refclocks.log, plus gpsppsd --dump for the simulated edge errors.
 
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -232,6 +239,173 @@ def scenario_variant(d):
         check_nmea_offset(c, 0.73)
         stop_chain(sim, daemon, dump)
         check_raw_pps_offsets(c, d)
+
+
+# daemon.c's serial back-off: the first retry 1 s after a failure, then
+# each delay doubled (1, 2, 4, 8, 16, 30 s), reset by a successful open.
+# Retries are thus at 1, 3, 7, 15 s after the first failure: a port back
+# at T > 0 is reopened by the first retry at 2^k - 1 >= T, before 2T + 1 s.
+def backoff_reopen_s(t_back):
+    k = 1
+    while 2 ** k - 1 < t_back:
+        k += 1
+    return 2 ** k - 1
+
+
+# The first samples after an open need --min-valid (3) valid epochs in a
+# row: the third burst after the open, at most 4 s; then 1 s of slack for
+# the 50 ms idle flush, the send and chronyd's read on a loaded machine.
+WARMUP_S = 4 + 1
+# Timer, log and polling latency allowed on top of a back-off retry time.
+REOPEN_SLACK_S = 0.75
+# When the receiver comes back: 0.5 s clear of the retry at 3 s after the
+# loss, so the retry it meets is the one at 7 s, whatever the scheduling.
+BACK_AFTER_S = 3.5
+
+
+def wait_log(path, text, count, timeout):
+    """Wait until path has count lines containing text; returns the
+    (monotonic, wall ns) times it was seen, or None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(path, errors="replace") as f:
+            n = sum(1 for line in f if text in line)
+        if n >= count:
+            return time.monotonic(), time.time_ns()
+        time.sleep(0.02)
+    return None
+
+
+def samples_since(c, t0_ns):
+    """First sample time (ns) at or after t0_ns for PPS and NMEA."""
+    return {r: first_sample_after(c, r, t0_ns) for r in ("PPS", "NMEA")}
+
+
+def check_alive(daemon, log, when):
+    if daemon.poll() is not None:
+        fail(f"gpsppsd exited ({daemon.returncode}) {when}:\n"
+             f"{open(log).read()}")
+
+
+def start_sim(d, tty, seed):
+    sim = Proc([prog("gpspps-sim"), "--pty", tty, "--baud", 9600, "--delay",
+                "0.3", "--seed", seed], os.path.join(d, f"sim{seed}.log"))
+    if not wait_path(tty, 5):
+        fail(f"gpspps-sim made no pty: {sim.output()}")
+    return sim
+
+
+def unplug_phase_absent(d, tty, log, daemon):
+    """gpsppsd waits for a port that is not there yet, logging it once."""
+    seen = wait_log(log, f"cannot open {tty}", 1, 5)
+    if seen is None:
+        fail(f"gpsppsd did not report the missing {tty}: {open(log).read()}")
+    t_fail = seen[0]
+    time.sleep(max(0.0, t_fail + BACK_AFTER_S - time.monotonic()))
+    check_alive(daemon, log, "without its port")
+    n = open(log).read().count(f"cannot open {tty}")
+    if n != 1:
+        fail(f"the missing port was logged {n} times in 3 attempts")
+    sim = start_sim(d, tty, 7)
+    seen = wait_log(log, f"reading NMEA from {tty}", 1, 10)
+    bound = backoff_reopen_s(BACK_AFTER_S)
+    if seen is None or seen[0] - t_fail > bound + REOPEN_SLACK_S:
+        fail(f"the port was not opened by the retry at {bound} s: "
+             f"{open(log).read()}")
+    print(f"start-up: missing port logged once; receiver there at "
+          f"{BACK_AFTER_S} s, opened at {seen[0] - t_fail:.2f} s "
+          f"(back-off retry at {bound} s)")
+    return sim
+
+
+def unplug_phase_outage(c, d, tty, log, sim, daemon):
+    """Kill the receiver, bring it back, time the resumption."""
+    sim.stop(signal.SIGKILL)    # the pty's master closes: the slave hangs up
+    # As udev removes an unplugged port's node (the killed simulator
+    # leaves its symlink dangling, and a freed pts may be reused).
+    if os.path.islink(tty):
+        os.unlink(tty)
+    lost = wait_log(log, "lost", 1, 5)
+    if lost is None:
+        fail(f"gpsppsd did not notice the unplug: {open(log).read()}")
+    t_lost, wall_lost = lost
+    time.sleep(max(0.0, t_lost + BACK_AFTER_S - time.monotonic()))
+    check_alive(daemon, log, "after the unplug")
+    sim = start_sim(d, tty, 8)
+    retry = backoff_reopen_s(BACK_AFTER_S)
+    bound = retry + WARMUP_S
+    reopen = wait_log(log, f"reading NMEA from {tty}", 2, bound + 2)
+    check_alive(daemon, log, "after the receiver came back")
+    if reopen is None or reopen[0] - t_lost > retry + REOPEN_SLACK_S:
+        fail(f"the port was not reopened by the retry at {retry} s: "
+             f"{open(log).read()}")
+    time.sleep(max(0.0, t_lost + bound + 1 - time.monotonic()))
+    first = samples_since(c, wall_lost + NS // 10)
+    for refid, t in first.items():
+        if t is None or t - wall_lost > bound * NS:
+            fail(f"{refid} samples did not resume within {bound} s of the "
+                 f"loss (first at {None if t is None else (t - wall_lost) / 1e9} "
+                 f"s): {open(log).read()}")
+    reopened_s = reopen[0] - t_lost
+    print(f"outage: receiver back {BACK_AFTER_S} s after the loss, port "
+          f"reopened at {reopened_s:.2f} s, first PPS sample at "
+          f"{(first['PPS'] - wall_lost) / 1e9:.2f} s, first NMEA at "
+          f"{(first['NMEA'] - wall_lost) / 1e9:.2f} s (bound {bound} s)")
+    # And they go on: a PPS and an NMEA sample a second from then on.
+    t_more = max(first.values())
+    time.sleep(3)
+    for refid in ("PPS", "NMEA"):
+        n = sum(1 for ln in c.refclock_lines(refid)
+                if log_time_ns(ln) > t_more)
+        if n < 2:
+            fail(f"only {n} {refid} samples in the 3 s after resuming")
+    quiet_end = min(first.values()) - NS
+    during = [ln for ln in c.refclock_lines()
+              if wall_lost + NS // 10 < log_time_ns(ln) < quiet_end]
+    if during:
+        fail(f"samples during the outage: {during}")
+    return sim
+
+
+def scenario_unplug(d):
+    tty = os.path.join(d, "gps0")
+    log = os.path.join(d, "gpsppsd.log")
+    daemon = subprocess.Popen(
+        [prog("gpsppsd"), "--config", "/dev/null", "--device", tty,
+         "--baud", "9600", "--pps", "sim:jitter=4us,seed=12",
+         "--pps-socket", f"{d}/pps.sock", "--nmea-socket", f"{d}/nmea.sock"],
+        stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    sim = None
+    try:
+        sim = unplug_phase_absent(d, tty, log, daemon)
+        with Chronyd(d, refclocks(d)) as c:
+            t0 = time.time_ns()
+            deadline = time.monotonic() + 15
+            while None in samples_since(c, t0).values():
+                if time.monotonic() > deadline:
+                    fail(f"no PPS and NMEA samples after the receiver came: "
+                         f"{samples_since(c, t0)} {open(log).read()}")
+                time.sleep(0.5)
+            sim = unplug_phase_outage(c, d, tty, log, sim, daemon)
+            check_alive(daemon, log, "after the outage")
+    finally:
+        daemon.terminate()     # first: the simulator's exit is an unplug
+        try:
+            daemon.wait(5)
+        except Exception:
+            daemon.kill()
+        if sim is not None:
+            sim.stop()
+    text = open(log).read()
+    if daemon.returncode != 0:
+        fail(f"gpsppsd exited with {daemon.returncode}:\n{text}")
+    lost = [ln for ln in text.splitlines() if "lost" in ln]
+    if len(lost) != 1 or tty not in lost[0]:
+        fail(f"expected one \"lost {tty}\" line for one outage:\n{text}")
+    if text.count(f"cannot open {tty}") != 2:
+        fail(f"the missing port should be logged once per outage (twice):"
+             f"\n{text}")
+    print(f"gpsppsd log:\n{text}")
 
 
 def main():
