@@ -44,20 +44,42 @@ const struct pps_backend *pps_lookup(const char *spec, const char **arg)
 	return NULL;
 }
 
+static const struct pps_backend *lookup_or_err(const char *spec,
+						const char **arg, char *err,
+						size_t errlen)
+{
+	const struct pps_backend *b = pps_lookup(spec, arg);
+
+	if (b == NULL) {
+		snprintf(err, errlen, "unknown PPS kind in \"%s\" (see --help "
+			 "for the kinds built in)", spec);
+	}
+	return b;
+}
+
 int pps_open(struct pps_source *src, const char *spec,
 	     const struct pps_options *opt, char *err, size_t errlen)
 {
 	const char *arg;
-	const struct pps_backend *b = pps_lookup(spec, &arg);
+	const struct pps_backend *b = lookup_or_err(spec, &arg, err, errlen);
 
 	memset(src, 0, sizeof(*src));
 	if (b == NULL) {
-		snprintf(err, errlen, "unknown PPS kind in \"%s\" (see --help "
-			 "for the kinds built in)", spec);
 		return -EINVAL;
 	}
 	src->backend = b;
 	return b->open(src, arg, opt, err, errlen);
+}
+
+int pps_check(const char *spec, char *err, size_t errlen)
+{
+	const char *arg;
+	const struct pps_backend *b = lookup_or_err(spec, &arg, err, errlen);
+
+	if (b == NULL) {
+		return -EINVAL;
+	}
+	return b->check != NULL ? b->check(arg, err, errlen) : 0;
 }
 
 void pps_close(struct pps_source *src)

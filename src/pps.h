@@ -59,6 +59,10 @@ struct pps_backend {
 	 * into err.  A configuration error (bad arg) returns -EINVAL. */
 	int (*open)(struct pps_source *src, const char *arg,
 		    const struct pps_options *opt, char *err, size_t errlen);
+	/* Optional (NULL: any arg is accepted): validate arg as open()
+	 * would, through the same parser, WITHOUT opening any device (for
+	 * --check).  Returns 0, or -EINVAL with open()'s message in err. */
+	int (*check)(const char *arg, char *err, size_t errlen);
 	void (*close)(struct pps_source *src);
 	/* fd to poll for POLLIN, or -1. */
 	int (*fd)(struct pps_source *src);
@@ -85,6 +89,10 @@ const struct pps_backend *pps_lookup(const char *spec, const char **arg);
 int pps_open(struct pps_source *src, const char *spec,
 	     const struct pps_options *opt, char *err, size_t errlen);
 void pps_close(struct pps_source *src);
+
+/* Validate spec (kind and argument) without opening anything: 0, or
+ * -EINVAL with the message pps_open would give in err. */
+int pps_check(const char *spec, char *err, size_t errlen);
 
 /* All backends compiled in, NULL-terminated (for --help). */
 extern const struct pps_backend *const pps_backends[];

@@ -46,6 +46,10 @@
 #endif
 
 #define DCD_RING 32
+/* udev gives /dev/ppsN its group a moment after N_PPS registers it root
+ * 0600 (or creates the node, without devtmpfs): how long to keep trying */
+#define DCD_LDISC_OPEN_WAIT_NS (2 * TU_NS_PER_SEC)
+#define DCD_LDISC_OPEN_RETRY_US 50000
 
 struct dcd_state {
 	int tty_fd;
@@ -124,6 +128,36 @@ static int find_ldisc_pps(struct dcd_state *s, char *dev, size_t len)
 	return found;
 }
 
+/* Open the /dev/ppsN that N_PPS has just registered.  It appears root
+ * 0600 and udev gives it its group a moment later (or, without devtmpfs,
+ * creates it a moment later): a user other than root retries a while on
+ * EACCES and ENOENT before giving up. */
+static int open_ldisc_pps(struct dcd_state *s, const char *dev,
+			  const struct pps_options *opt, char *err,
+			  size_t errlen)
+{
+	int64_t end = tu_now(CLOCK_MONOTONIC) + DCD_LDISC_OPEN_WAIT_NS;
+	int r;
+
+	for (;;) {
+		memset(&s->inner, 0, sizeof(s->inner));
+		s->inner.backend = &pps_kernel_backend;
+		r = pps_kernel_backend.open(&s->inner, dev, opt, err, errlen);
+		if ((r != -EACCES && r != -ENOENT) ||
+		    tu_now(CLOCK_MONOTONIC) >= end) {
+			break;
+		}
+		usleep(DCD_LDISC_OPEN_RETRY_US);
+	}
+	if (r == -EACCES) {
+		snprintf(err, errlen, "permission denied on %s for 2 s after "
+			 "N_PPS created it: give gpsppsd's group the PPS devices "
+			 "with a udev rule (60-gpspps.rules, see doc/hardware.md) "
+			 "or run as root", dev);
+	}
+	return r;
+}
+
 static int try_ldisc(struct dcd_state *s, const struct pps_options *opt,
 		     char *err, size_t errlen)
 {
@@ -145,9 +179,7 @@ static int try_ldisc(struct dcd_state *s, const struct pps_options *opt,
 			 "it in /sys/class/pps", s->tty_path);
 		return r;
 	}
-	memset(&s->inner, 0, sizeof(s->inner));
-	s->inner.backend = &pps_kernel_backend;
-	r = pps_kernel_backend.open(&s->inner, dev, opt, err, errlen);
+	r = open_ldisc_pps(s, dev, opt, err, errlen);
 	if (r < 0) {
 		return r;
 	}
@@ -336,11 +368,38 @@ static int open_tty(struct dcd_state *s, const struct pps_options *opt,
 	return 0;
 }
 
+/* "dcd" (both ways), "dcd:ldisc" or "dcd:wait". */
+static int parse_mode(const char *arg, bool *use_ldisc, bool *use_wait,
+		      char *err, size_t errlen)
+{
+	*use_ldisc = *use_wait = true;
+	if (arg == NULL) {
+		return 0;
+	}
+	if (strcmp(arg, "ldisc") == 0) {
+		*use_wait = false;
+	} else if (strcmp(arg, "wait") == 0) {
+		*use_ldisc = false;
+	} else {
+		snprintf(err, errlen, "unknown DCD mode \"%s\": use dcd, "
+			 "dcd:ldisc or dcd:wait", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int dcd_check(const char *arg, char *err, size_t errlen)
+{
+	bool use_ldisc, use_wait;
+
+	return parse_mode(arg, &use_ldisc, &use_wait, err, errlen);
+}
+
 static int dcd_open(struct pps_source *src, const char *arg,
 		    const struct pps_options *opt, char *err, size_t errlen)
 {
 	struct dcd_state *s = calloc(1, sizeof(*s));
-	bool want_ldisc = true, want_wait = true;
+	bool want_ldisc, want_wait;
 	int r;
 
 	if (s == NULL) {
@@ -351,21 +410,20 @@ static int dcd_open(struct pps_source *src, const char *arg,
 	s->want = opt->edge;
 	pps_edge_filter_init(&s->filt, opt->edge);
 	pthread_mutex_init(&s->lock, NULL);
-	if (arg != NULL && strcmp(arg, "ldisc") == 0) {
-		want_wait = false;
-	} else if (arg != NULL && strcmp(arg, "wait") == 0) {
-		want_ldisc = false;
-	} else if (arg != NULL) {
-		snprintf(err, errlen, "unknown DCD mode \"%s\": use dcd, "
-			 "dcd:ldisc or dcd:wait", arg);
+	r = parse_mode(arg, &want_ldisc, &want_wait, err, errlen);
+	if (r < 0) {
 		dcd_free(s);
-		return -EINVAL;
+		return r;
 	}
 	r = open_tty(s, opt, err, errlen);
 	if (r == 0 && want_ldisc) {
 		r = try_ldisc(s, opt, err, errlen);
 		if (r < 0 && want_wait) {
-			log_info("%s; falling back to TIOCMIWAIT", err);
+			/* a warning: user-space stamps are far worse, and the
+			 * cause usually has a fix that err names */
+			log_warn("DCD of %s: N_PPS not usable: %s; falling back "
+				 "to TIOCMIWAIT (user-space stamps, late by the "
+				 "wake-up latency)", s->tty_path, err);
 			if (s->ldisc_set) {
 				ioctl(s->tty_fd, TIOCSETD, &s->old_ldisc);
 				s->ldisc_set = false;
@@ -429,6 +487,7 @@ static int dcd_read(struct pps_source *src, struct pps_edge *edges, int max)
 	struct pps_edge got[DCD_RING];
 	char drain[64];
 	int n = 0, i, out = 0, terr;
+	bool more;
 
 	if (s->have_inner) {
 		n = s->inner.backend->read(&s->inner, edges, max);
@@ -443,6 +502,7 @@ static int dcd_read(struct pps_source *src, struct pps_edge *edges, int max)
 		s->ring_head = (s->ring_head + 1) % DCD_RING;
 		s->ring_count--;
 	}
+	more = s->ring_count > 0;
 	terr = s->thread_err;
 	src->stats.errors = s->dropped;
 	pthread_mutex_unlock(&s->lock);
@@ -453,10 +513,16 @@ static int dcd_read(struct pps_source *src, struct pps_edge *edges, int max)
 		}
 	}
 	src->stats.edges += (uint64_t)out;
-	if (out == 0 && terr != 0) {
+	if (terr != 0 && out == 0 && !more) {
 		log_warn("TIOCMIWAIT on %s failed: %s", s->tty_path,
 			 strerror(terr));
 		return -terr;
+	}
+	if (more || terr != 0) {
+		/* Edges left over (more than max) or an error still to report
+		 * (the thread has ended and will not write again): the loop
+		 * only calls read when the pipe is readable, so make it so. */
+		(void)!write(s->wake[1], "m", 1);
 	}
 	return out;
 }
@@ -466,6 +532,7 @@ const struct pps_backend pps_dcd_backend = {
 	.summary = "DCD of the NMEA serial port: N_PPS line discipline, else "
 		   "TIOCMIWAIT (dcd, dcd:ldisc, dcd:wait)",
 	.open = dcd_open,
+	.check = dcd_check,
 	.close = dcd_close,
 	.fd = dcd_fd,
 	.deadline = dcd_deadline,

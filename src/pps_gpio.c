@@ -464,6 +464,14 @@ static int split_arg(struct gpio_state *s, const char *arg, char *err,
 	return 0;
 }
 
+static int gpio_check(const char *arg, char *err, size_t errlen)
+{
+	struct gpio_state s;
+
+	memset(&s, 0, sizeof(s));
+	return split_arg(&s, arg, err, errlen);
+}
+
 static int gpio_open(struct pps_source *src, const char *arg,
 		     const struct pps_options *opt, char *err, size_t errlen)
 {
@@ -619,6 +627,7 @@ const struct pps_backend pps_gpio_backend = {
 	.summary = "GPIO line through libgpiod (gpio:CHIP:LINE, e.g. "
 		   "gpio:gpiochip0:18)",
 	.open = gpio_open,
+	.check = gpio_check,
 	.close = gpio_close,
 	.fd = gpio_fd,
 	.deadline = gpio_deadline,

@@ -33,15 +33,16 @@
 #define KPPS_POLL_NS (200 * TU_NS_PER_MS)
 #define KPPS_AFTER_EDGE_NS (5 * TU_NS_PER_MS)
 #define KPPS_GONE_CHECK_NS (2 * TU_NS_PER_SEC)
+#define KPPS_PATH_MAX 128
 
 struct kpps_state {
 	int fd;
 	pps_handle_t handle;
-	char path[128];
+	char path[KPPS_PATH_MAX];
 	dev_t rdev;
 	ino_t ino;
 	enum pps_polarity want;          /* configured edge */
-	struct pps_polarity_detector auto_pol;
+	struct pps_edge_filter filt;     /* on-second edges */
 	bool have_seq[2];
 	unsigned long seq[2];            /* last seen, [0] assert, [1] clear */
 	int64_t last_real[2];            /* last edge of each kind, 0 if none */
@@ -160,29 +161,53 @@ static int kpps_setup(struct kpps_state *s, char *err, size_t errlen)
 	return set_modes(s, want, err, errlen);
 }
 
-static int kpps_open(struct pps_source *src, const char *arg,
-		     const struct pps_options *opt, char *err, size_t errlen)
+/* The argument: an absolute device path that fits path[]. */
+static int kpps_parse(const char *arg, char *path, char *err, size_t errlen)
 {
-	struct kpps_state *s;
-	int r;
-
 	if (arg == NULL || arg[0] != '/') {
 		snprintf(err, errlen, "kernel PPS needs a device path: "
 			 "--pps kernel:/dev/pps0");
 		return -EINVAL;
+	}
+	if (strlen(arg) >= KPPS_PATH_MAX) {
+		snprintf(err, errlen, "kernel PPS device path longer than %d "
+			 "bytes: give the /dev/ppsN path", KPPS_PATH_MAX - 1);
+		return -EINVAL;
+	}
+	memcpy(path, arg, strlen(arg) + 1);
+	return 0;
+}
+
+static int kpps_check(const char *arg, char *err, size_t errlen)
+{
+	char path[KPPS_PATH_MAX];
+
+	return kpps_parse(arg, path, err, errlen);
+}
+
+static int kpps_open(struct pps_source *src, const char *arg,
+		     const struct pps_options *opt, char *err, size_t errlen)
+{
+	char path[KPPS_PATH_MAX];
+	struct kpps_state *s;
+	int r;
+
+	r = kpps_parse(arg, path, err, errlen);
+	if (r < 0) {
+		return r;
 	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	snprintf(s->path, sizeof(s->path), "%s", arg);
+	memcpy(s->path, path, sizeof(s->path));
 	s->want = opt->edge;
-	pps_polarity_init(&s->auto_pol);
+	pps_edge_filter_init(&s->filt, opt->edge);
 	/* RDWR: setting the capture mode is an ioctl that needs write access */
-	s->fd = open(arg, O_RDWR | O_CLOEXEC);
+	s->fd = open(s->path, O_RDWR | O_CLOEXEC);
 	if (s->fd < 0) {
-		r = open_error(arg, errno, err, errlen);
+		r = open_error(s->path, errno, err, errlen);
 		kpps_free(s);
 		return r;
 	}
@@ -248,7 +273,9 @@ static bool kpps_new(struct pps_source *src, int k, unsigned long seq,
 	if (seq == 0 || (s->have_seq[k] && seq == s->seq[k])) {
 		return false;
 	}
-	on = s->want != PPS_EDGE_AUTO ? s->want : s->auto_pol.decided;
+	/* sequence numbers count the pulses missed exactly, per kind: only
+	 * those of the on-second kind are missed pulses */
+	on = pps_edge_filter_on_second(&s->filt);
 	if (s->have_seq[k] && (int)on == k) {
 		src->stats.missed += pps_seq_missed(s->seq[k], seq);
 	}
@@ -261,19 +288,16 @@ static bool kpps_new(struct pps_source *src, int k, unsigned long seq,
 	return true;
 }
 
-/* Keep e when it is on the second. */
+/* Keep e when it is on the second.  Missed pulses come from the
+ * sequence numbers (kpps_new), not from the filter's gap estimate. */
 static bool kpps_keep(struct kpps_state *s, const struct pps_edge *e)
 {
-	bool changed;
-	bool on;
+	bool decided;
+	bool on = pps_edge_filter_keep(&s->filt, e, NULL, &decided);
 
-	if (s->want != PPS_EDGE_AUTO) {
-		return e->polarity == s->want;
-	}
-	on = pps_polarity_feed(&s->auto_pol, e, &changed);
-	if (changed) {
+	if (decided) {
 		log_notice("%s: the %s edge is on the second (from the pulse "
-			   "width)", s->path, s->auto_pol.decided ==
+			   "width)", s->path, s->filt.auto_pol.decided ==
 			   PPS_EDGE_RISING ? "rising" : "falling");
 	}
 	return on;
@@ -330,6 +354,7 @@ const struct pps_backend pps_kernel_backend = {
 	.kind = "kernel",
 	.summary = "kernel PPS device, RFC 2783 (kernel:/dev/ppsN)",
 	.open = kpps_open,
+	.check = kpps_check,
 	.close = kpps_close,
 	.fd = kpps_fd,
 	.deadline = kpps_deadline,

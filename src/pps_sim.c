@@ -79,8 +79,12 @@ static int parse_option(struct sim_state *s, char *opt)
 		return parse_prob(eq, &s->spurious);
 	}
 	if (strcmp(opt, "seed") == 0) {
-		s->rng = strtoull(eq, NULL, 0);
-		return 0;
+		char *end;
+
+		errno = 0;
+		s->rng = strtoull(eq, &end, 0);
+		return *eq != '\0' && *eq != '-' && *end == '\0' &&
+		       errno == 0 ? 0 : -1;
 	}
 	return -1;
 }
@@ -93,17 +97,31 @@ static int parse_options(struct sim_state *s, const char *arg, char *err,
 	if (arg == NULL || *arg == '\0') {
 		return 0;
 	}
+	if (strlen(arg) >= sizeof(buf)) {
+		snprintf(err, errlen, "sim PPS options too long");
+		return -EINVAL;
+	}
 	snprintf(buf, sizeof(buf), "%s", arg);
 	for (tok = strtok_r(buf, ",", &save); tok != NULL;
 	     tok = strtok_r(NULL, ",", &save)) {
+		char as_given[sizeof(buf)];
+
+		snprintf(as_given, sizeof(as_given), "%s", tok);
 		if (parse_option(s, tok) < 0) {
 			snprintf(err, errlen, "bad sim PPS option \"%s\" (use "
 				 "jitter=DUR,bias=DUR,miss=P,spurious=P,seed=N)",
-				 tok);
+				 as_given);
 			return -EINVAL;
 		}
 	}
 	return 0;
+}
+
+static int sim_check(const char *arg, char *err, size_t errlen)
+{
+	struct sim_state s = { 0 };
+
+	return parse_options(&s, arg, err, errlen);
 }
 
 static int sim_open(struct pps_source *src, const char *arg,
@@ -230,6 +248,7 @@ const struct pps_backend pps_sim_backend = {
 	.summary = "simulated edges on whole seconds of the system clock "
 		   "(sim:jitter=DUR,bias=DUR,miss=P,spurious=P,seed=N)",
 	.open = sim_open,
+	.check = sim_check,
 	.close = sim_close,
 	.fd = sim_fd,
 	.deadline = sim_deadline,

@@ -141,10 +141,15 @@ bool pps_edge_filter_keep(struct pps_edge_filter *f, const struct pps_edge *e,
 		on = pps_polarity_feed(&f->auto_pol, e, decided);
 	}
 	if (on) {
-		if (f->last_on_ns != 0) {
+		if (f->last_on_ns != 0 && missed != NULL) {
 			*missed += pps_gap_missed(f->last_on_ns, e->real_ns);
 		}
 		f->last_on_ns = e->real_ns;
 	}
 	return on;
+}
+
+enum pps_polarity pps_edge_filter_on_second(const struct pps_edge_filter *f)
+{
+	return f->want != PPS_EDGE_AUTO ? f->want : f->auto_pol.decided;
 }

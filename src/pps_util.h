@@ -99,9 +99,15 @@ struct pps_edge_filter {
 
 void pps_edge_filter_init(struct pps_edge_filter *f, enum pps_polarity want);
 
-/* True when e is on the second.  Adds the pulses missed before it to
- * *missed; sets *decided when the auto polarity was (re)decided on e. */
+/* True when e is on the second.  Adds the pulses missed before it
+ * (estimated from the spacing) to *missed, unless missed is NULL (a source
+ * with sequence numbers counts them exactly); sets *decided when the auto
+ * polarity was (re)decided on e. */
 bool pps_edge_filter_keep(struct pps_edge_filter *f, const struct pps_edge *e,
 			  uint64_t *missed, bool *decided);
+
+/* The edge kind currently taken as on the second: the configured one, or
+ * the learnt one (PPS_EDGE_AUTO while undecided). */
+enum pps_polarity pps_edge_filter_on_second(const struct pps_edge_filter *f);
 
 #endif

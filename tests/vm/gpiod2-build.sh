@@ -34,7 +34,10 @@ ninja -C "$OUT" src/gpsppsd tests/vm/vmprobe
 
 export LD_LIBRARY_PATH=$LIBDIR
 fail() { echo "FAIL: $*"; exit 1; }
-ldd "$OUT/tests/vm/vmprobe" | grep -q "$LIBDIR/libgpiod.so.3" ||
+# (not `ldd | grep -q`: grep -q exits at the match, and under pipefail
+# ldd's SIGPIPE on its next write would fail the check)
+libs=$(ldd "$OUT/tests/vm/vmprobe")
+grep -qF "$LIBDIR/libgpiod.so.3" <<<"$libs" ||
 	fail "vmprobe is not linked to the v2 library"
 v=$("$OUT/tests/vm/vmprobe" --version)
 echo "$v"

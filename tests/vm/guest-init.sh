@@ -200,6 +200,55 @@ scenario_gpio() {
 	show_state
 }
 
+# udev's part, done late as udev does it: once N_PPS has created a
+# /dev/ppsN (root 0600, devtmpfs), give everyone access $1 s later.
+late_udev() {
+	local i=0 f
+	while [ $i -lt 500 ]; do
+		for f in /dev/pps*; do
+			[ -c "$f" ] && { sleep "$1"; chmod 0666 "$f"; return 0; }
+		done
+		sleep 0.01
+		i=$((i + 1))
+	done
+}
+
+no_pps_nodes() { ! ls /dev/pps* >/dev/null 2>&1; }
+
+# dcd as a user other than root (the packaged service runs as gpspps):
+# the /dev/ppsN of N_PPS is root 0600 until udev's rule applies.
+dcd_as_user() {
+	chmod 0666 /dev/ttyS3
+	check "no /dev/ppsN before the user runs" no_pps_nodes
+	late_udev 0.5 &
+	udev=$!
+	vmprobe --uid 1000 --count 0 --device /dev/ttyS3 dcd:ldisc \
+		>/tmp/ldisc-user.log 2>&1
+	rc=$?
+	kill $udev 2>/dev/null; wait $udev 2>/dev/null
+	cat /tmp/ldisc-user.log
+	check "dcd:ldisc as a user: waits for udev's permissions on /dev/ppsN" \
+		[ $rc -eq 0 ]
+	check "... and uses N_PPS" grep -q 'N_PPS line discipline: /dev/pps' \
+		/tmp/ldisc-user.log
+	check "no /dev/ppsN after close" no_pps_nodes
+	# No udev rule: dcd:ldisc gives up naming the fix, plain dcd falls
+	# back to TIOCMIWAIT with a warning naming why and the fix.
+	check "dcd:ldisc as a user without the udev rule names the fix" \
+		vmprobe --uid 1000 --device /dev/ttyS3 \
+		--expect-error "permission denied on /dev/pps0 for 2 s after N_PPS created it: give gpsppsd's group the PPS devices with a udev rule" \
+		dcd:ldisc
+	vmprobe --uid 1000 --count 0 --device /dev/ttyS3 dcd \
+		>/tmp/fallback.log 2>&1
+	rc=$?
+	cat /tmp/fallback.log
+	check "dcd as a user without the udev rule falls back to TIOCMIWAIT" \
+		[ $rc -eq 0 ]
+	check "... with a warning naming the permission and the udev rule" \
+		grep -q 'warning: DCD of /dev/ttyS3: N_PPS not usable: permission denied on /dev/pps0 .*udev rule.*falling back to TIOCMIWAIT' \
+		/tmp/fallback.log
+}
+
 # DCD: qemu's 8250 (7.2) computes the modem status of its loopback mode on
 # read without delta bits or an interrupt, and its socket chardevs carry
 # no modem lines, so no DCD edge can be made in this VM (vmdcd.c drives
@@ -219,6 +268,7 @@ scenario_dcd() {
 	cat /tmp/ldisc.log
 	check "dcd uses N_PPS when available and finds its /dev/ppsN" \
 		grep -q 'N_PPS line discipline: /dev/pps0' /tmp/ldisc.log
+	dcd_as_user
 	check "gpsppsd starts with --pps dcd on a UART" sh -c '
 		gpsppsd --config /dev/null --device /dev/ttyS3 --pps dcd \
 			--pps-socket /tmp/p.sock --nmea-socket /tmp/n.sock \

@@ -227,6 +227,52 @@ static void test_edge_filter(void **state)
 	assert_int_equal(missed, 0);
 }
 
+/* The kernel backend's use: missed pulses come from sequence numbers, so
+ * no gap count (missed NULL); the kept edges and the learnt polarity are
+ * those of the counting filter, and on_second tells which kind is on the
+ * second (AUTO until learnt). */
+static void test_edge_filter_seq_source(void **state)
+{
+	struct pps_edge_filter counting, seq;
+	uint64_t missed = 0;
+	bool d1, d2;
+	int64_t sec;
+	int kept = 0;
+
+	(void)state;
+	pps_edge_filter_init(&counting, PPS_EDGE_AUTO);
+	pps_edge_filter_init(&seq, PPS_EDGE_AUTO);
+	assert_int_equal(pps_edge_filter_on_second(&seq), PPS_EDGE_AUTO);
+	for (sec = 1; sec <= 12; sec++) {
+		/* inverted receiver: falling on the second, 200 ms low */
+		struct pps_edge down = { sec * TU_NS_PER_SEC, 0, 0,
+					 PPS_EDGE_FALLING };
+		struct pps_edge up = { sec * TU_NS_PER_SEC + 200 * MS, 0, 0,
+				       PPS_EDGE_RISING };
+		bool k1, k2;
+
+		if (sec >= 7 && sec <= 9) {
+			continue;   /* three pulses lost */
+		}
+		k1 = pps_edge_filter_keep(&counting, &down, &missed, &d1);
+		k2 = pps_edge_filter_keep(&seq, &down, NULL, &d2);
+		assert_int_equal(k1, k2);
+		assert_int_equal(d1, d2);
+		kept += k2;
+		k1 = pps_edge_filter_keep(&counting, &up, &missed, &d1);
+		k2 = pps_edge_filter_keep(&seq, &up, NULL, &d2);
+		assert_false(k1);
+		assert_false(k2);
+		assert_int_equal(d1, d2);
+	}
+	assert_int_equal(pps_edge_filter_on_second(&seq), PPS_EDGE_FALLING);
+	assert_int_equal(missed, 3);
+	assert_int_equal(kept, 9 - 2);   /* decided on the 3rd pulse */
+
+	pps_edge_filter_init(&seq, PPS_EDGE_RISING);
+	assert_int_equal(pps_edge_filter_on_second(&seq), PPS_EDGE_RISING);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_clock_step),
 		cmocka_unit_test(test_missed),
 		cmocka_unit_test(test_edge_filter),
+		cmocka_unit_test(test_edge_filter_seq_source),
 	};
 
 	test_seed_init();
