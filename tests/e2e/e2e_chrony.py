@@ -287,15 +287,17 @@ def check_alive(daemon, log, when):
              f"{open(log).read()}")
 
 
-def start_sim(d, tty, seed):
+def start_sim(d, tty, seed, sims):
+    """Start a simulator at tty; sims collects them for the clean-up."""
     sim = Proc([prog("gpspps-sim"), "--pty", tty, "--baud", 9600, "--delay",
                 "0.3", "--seed", seed], os.path.join(d, f"sim{seed}.log"))
+    sims.append(sim)
     if not wait_path(tty, 5):
         fail(f"gpspps-sim made no pty: {sim.output()}")
     return sim
 
 
-def unplug_phase_absent(d, tty, log, daemon):
+def unplug_phase_absent(d, tty, log, daemon, sims):
     """gpsppsd waits for a port that is not there yet, logging it once."""
     seen = wait_log(log, f"cannot open {tty}", 1, 5)
     if seen is None:
@@ -306,7 +308,7 @@ def unplug_phase_absent(d, tty, log, daemon):
     n = open(log).read().count(f"cannot open {tty}")
     if n != 1:
         fail(f"the missing port was logged {n} times in 3 attempts")
-    sim = start_sim(d, tty, 7)
+    start_sim(d, tty, 7, sims)
     seen = wait_log(log, f"reading NMEA from {tty}", 1, 10)
     bound = backoff_reopen_s(BACK_AFTER_S)
     if seen is None or seen[0] - t_fail > bound + REOPEN_SLACK_S:
@@ -315,12 +317,11 @@ def unplug_phase_absent(d, tty, log, daemon):
     print(f"start-up: missing port logged once; receiver there at "
           f"{BACK_AFTER_S} s, opened at {seen[0] - t_fail:.2f} s "
           f"(back-off retry at {bound} s)")
-    return sim
 
 
-def unplug_phase_outage(c, d, tty, log, sim, daemon):
+def unplug_phase_outage(c, d, tty, log, daemon, sims):
     """Kill the receiver, bring it back, time the resumption."""
-    sim.stop(signal.SIGKILL)    # the pty's master closes: the slave hangs up
+    sims[-1].stop(signal.SIGKILL)    # the pty's master closes: the slave hangs up
     # As udev removes an unplugged port's node (the killed simulator
     # leaves its symlink dangling, and a freed pts may be reused).
     if os.path.islink(tty):
@@ -331,7 +332,7 @@ def unplug_phase_outage(c, d, tty, log, sim, daemon):
     t_lost, wall_lost = lost
     time.sleep(max(0.0, t_lost + BACK_AFTER_S - time.monotonic()))
     check_alive(daemon, log, "after the unplug")
-    sim = start_sim(d, tty, 8)
+    start_sim(d, tty, 8, sims)
     retry = backoff_reopen_s(BACK_AFTER_S)
     bound = retry + WARMUP_S
     reopen = wait_log(log, f"reading NMEA from {tty}", 2, bound + 2)
@@ -364,7 +365,6 @@ def unplug_phase_outage(c, d, tty, log, sim, daemon):
               if wall_lost + NS // 10 < log_time_ns(ln) < quiet_end]
     if during:
         fail(f"samples during the outage: {during}")
-    return sim
 
 
 def scenario_unplug(d):
@@ -375,9 +375,9 @@ def scenario_unplug(d):
          "--baud", "9600", "--pps", "sim:jitter=4us,seed=12",
          "--pps-socket", f"{d}/pps.sock", "--nmea-socket", f"{d}/nmea.sock"],
         stdout=subprocess.DEVNULL, stderr=open(log, "w"))
-    sim = None
+    sims = []
     try:
-        sim = unplug_phase_absent(d, tty, log, daemon)
+        unplug_phase_absent(d, tty, log, daemon, sims)
         with Chronyd(d, refclocks(d)) as c:
             t0 = time.time_ns()
             deadline = time.monotonic() + 15
@@ -386,7 +386,7 @@ def scenario_unplug(d):
                     fail(f"no PPS and NMEA samples after the receiver came: "
                          f"{samples_since(c, t0)} {open(log).read()}")
                 time.sleep(0.5)
-            sim = unplug_phase_outage(c, d, tty, log, sim, daemon)
+            unplug_phase_outage(c, d, tty, log, daemon, sims)
             check_alive(daemon, log, "after the outage")
     finally:
         daemon.terminate()     # first: the simulator's exit is an unplug
@@ -394,7 +394,7 @@ def scenario_unplug(d):
             daemon.wait(5)
         except Exception:
             daemon.kill()
-        if sim is not None:
+        for sim in sims:
             sim.stop()
     text = open(log).read()
     if daemon.returncode != 0:
