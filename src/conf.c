@@ -174,10 +174,20 @@ static int set_pps(const struct conf_key *k, void *field, const char *v,
 		   char *msg, size_t msglen)
 {
 	const char *arg;
+	char err[256];
 	size_t len;
 	int i;
 
-	if (strcmp(v, "none") == 0 || pps_lookup(v, &arg) != NULL) {
+	if (strcmp(v, "none") == 0) {
+		return set_str(k, field, v, msg, msglen);
+	}
+	if (pps_lookup(v, &arg) != NULL) {
+		/* The backend's own argument check, which opens nothing:
+		 * a malformed argument is an error of this line. */
+		if (pps_check(v, err, sizeof(err)) < 0) {
+			snprintf(msg, msglen, "%s: %s", k->name, err);
+			return -1;
+		}
 		return set_str(k, field, v, msg, msglen);
 	}
 	len = (size_t)snprintf(msg, msglen, "%s: unknown PPS input \"%s\" "

@@ -196,18 +196,6 @@ static int parse_args(int argc, char **argv, struct gpsppsd_config *cfg,
 /* --check: the PPS argument as the backend's open will parse it (a bad
  * kind was already refused by the config key), without opening any
  * device.  0, or -1 with the message printed. */
-static int check_pps_spec(const struct gpsppsd_config *cfg)
-{
-	char err[256];
-
-	if (strcmp(cfg->pps, "none") == 0 ||
-	    pps_check(cfg->pps, err, sizeof(err)) == 0) {
-		return 0;
-	}
-	fprintf(stderr, "pps: %s\n", err);
-	return -1;
-}
-
 static int load_config(int argc, char **argv, struct gpsppsd_config *cfg,
 		       struct cmdline *cl)
 {
@@ -225,11 +213,6 @@ static int load_config(int argc, char **argv, struct gpsppsd_config *cfg,
 	}
 	/* Report every error, not just the first kind found. */
 	if (conf_validate(cfg, stderr) != 0) {
-		r = -1;
-	}
-	/* Without --check the PPS source's open refuses the same argument
-	 * with the same message (exit 78, as before). */
-	if (cl->check && check_pps_spec(cfg) != 0) {
 		r = -1;
 	}
 	return r < 0 || file_errors != 0 ? -1 : 0;

@@ -163,6 +163,26 @@ def test_check_missing(tmp):
 
 # ---- command line over the file ----
 
+def test_check_pps_argument(tmp):
+    """A malformed PPS argument is an error of its line, found by --check
+    without opening any device."""
+    cases = [("kernel", "device path"), ("sim:seed=7x", "seed=7x"),
+             ("dcd:bogus", "bogus")]
+    for spec, word in cases:
+        conf = write(f"{tmp}/pps.conf", f"# PPS\npps {spec}\n")
+        rc, out, _, _ = run(["--config", conf, "--check"], merged=True)
+        got = lines(out)
+        check(rc == 1, f"--check with pps {spec}: exit {rc}")
+        check(any(g.startswith(f"{conf}:2: pps: ") and word in g for g in got),
+              f"--check with pps {spec} did not name {conf}:2 and "
+              f"{word!r}: {got}")
+    conf = write(f"{tmp}/pps.conf", "pps kernel:/dev/pps-not-here\n")
+    rc, out, _, _ = run(["--config", conf, "--check"], merged=True)
+    check(rc == 0 and lines(out) == ["configuration OK"],
+          f"--check opened the PPS device or refused a well-formed path: "
+          f"exit {rc}, {out!r}")
+
+
 def test_cmdline_overrides(tmp):
     conf = write(f"{tmp}/o.conf", "window-min 0.5\nwindow-max 0.6\n")
     rc, out, _, _ = run(["--config", conf, "--check"])
@@ -436,6 +456,7 @@ def main():
         test_check_good(tmp)
         test_check_bad(tmp)
         test_check_missing(tmp)
+        test_check_pps_argument(tmp)
         test_cmdline_overrides(tmp)
         test_bad_options(tmp)
         test_every_key_in_a_file(tmp)
