@@ -531,11 +531,6 @@ size_t ce_file_count(const struct ce_config *cfg)
 	return cfg->n_files;
 }
 
-const char *ce_file_at(const struct ce_config *cfg, size_t i)
-{
-	return i < cfg->n_files ? cfg->files[i] : NULL;
-}
-
 const struct ce_refclock *ce_find_refid(const struct ce_config *cfg,
 					const char *refid)
 {

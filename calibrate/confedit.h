@@ -63,9 +63,8 @@ void ce_free(struct ce_config *cfg);
 size_t ce_refclock_count(const struct ce_config *cfg);
 const struct ce_refclock *ce_refclock_at(const struct ce_config *cfg,
 					 size_t i);
-/* Files read, in order (the top file first). */
+/* How many files were read (the top file and those it includes). */
 size_t ce_file_count(const struct ce_config *cfg);
-const char *ce_file_at(const struct ce_config *cfg, size_t i);
 
 /* The refclock whose refid is `refid` (compared on 4 characters), or
  * NULL. */

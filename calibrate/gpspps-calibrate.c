@@ -28,7 +28,6 @@
 #define DEFAULT_SOCKET GPSPPS_RUNDIR "/nmea.sock"
 #define CHRONYC_TIMEOUT_MS 10000
 #define PLAIN_PROGRESS_NS (300 * TU_NS_PER_SEC)
-#define MIN_USABLE 5
 #define MAX_ABS_OFFSET 1.0
 /* sourcestats with fewer samples are chronyd's start-up transient: the
  * frequency of so short a regression is poorly known and its offset,
@@ -102,9 +101,14 @@ static void usage(FILE *f)
 "  -h, --help              this help\n"
 "  -V, --version           print the version\n"
 "\n"
-"Exit status: 0 done; 1 run-time error; 2 bad usage; 3 result unusable,\n"
-"nothing written; 4 chrony.conf unreadable or refclock not found; 5 write\n"
-"failed, file untouched; 6 written but `chronyc offset` failed.\n");
+"Nothing is written when the result is unusable: too few values, a 95%%\n"
+"half-width over --max-uncertainty, a drift over it, or a live run ended\n"
+"by SIGINT/SIGTERM before --precision was reached (the report is printed).\n"
+"\n"
+"Exit status: 0 done; 1 run-time error; 2 bad usage; 3 result unusable or\n"
+"run interrupted, nothing written; 4 chrony.conf unreadable or refclock not\n"
+"found; 5 write failed, file untouched; 6 written but `chronyc offset`\n"
+"failed (chronyd older than 4.6, or refused): restart chronyd.\n");
 }
 
 enum {
@@ -345,7 +349,9 @@ static enum cal_reject check_tracking(struct cal *c)
 	if (r != 0) {
 		return REJ_CHRONYC;
 	}
-	if (t.leap != CP_LEAP_NORMAL) {
+	/* A leap second announced (Insert/Delete second, for up to a
+	 * month) is not a loss of synchronisation. */
+	if (t.leap == CP_LEAP_UNSYNC || t.leap == CP_LEAP_UNKNOWN) {
 		return REJ_UNSYNC;
 	}
 	return is_self(&t, c->rep.refid) ? REJ_REF_SELF : REJ_COUNT;
@@ -530,7 +536,9 @@ static void run_live(struct cal *c)
 		fputc('\n', stderr);
 	}
 	c->rep.elapsed_s = (double)(tu_now(CLOCK_MONOTONIC) - start) / 1e9;
-	c->rep.interrupted = stop_signal > 0;
+	/* Cut short by a signal: not when the run had ended anyway. */
+	c->rep.interrupted = stop_signal > 0 && !c->rep.precision_reached &&
+			     now < end;
 }
 
 /* ---- offline modes ---- */
@@ -662,18 +670,64 @@ static int run_file(struct cal *c)
 
 /* ---- result, write-back ---- */
 
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
+}
+
+static const char *few_reason(const struct est_result *res, char *why,
+			      size_t len)
+{
+	if (res->n_used < EST_MIN_SAMPLES) {
+		snprintf(why, len, "too few values: %zu values (at least %d "
+			 "needed)", res->n_used, EST_MIN_SAMPLES);
+	} else if (res->n_eff < EST_MIN_NEFF) {
+		snprintf(why, len, "too few independent values: effective n "
+			 "%.1f of %zu values (at least %.0f needed)", res->n_eff,
+			 res->n_used, EST_MIN_NEFF);
+	} else {
+		snprintf(why, len, "too few values for a 95%% interval (it "
+			 "reaches the extremes of the %zu values)", res->n_used);
+	}
+	return why;
+}
+
+/* An interrupted live run (systemctl stop, Ctrl-C) is a partial estimate:
+ * written, it would be taken for the offset in effect by the next run
+ * while chronyd, not restarted, still used the old one. */
+static const char *interrupted_reason(const struct cal_report *r,
+				      const struct opts *o, char *why,
+				      size_t len)
+{
+	char el[32];
+
+	fmt_hms((int64_t)(r->elapsed_s * 1e9), el, sizeof(el));
+	if (o->precision > 0) {
+		snprintf(why, len, "the run was interrupted by %s after %s, "
+			 "before --precision %.6f s was reached (a partial run "
+			 "is never written)", signal_name(stop_signal), el,
+			 o->precision);
+	} else {
+		snprintf(why, len, "the run was interrupted by %s after %s, "
+			 "before --duration ended (a partial run is never "
+			 "written)", signal_name(stop_signal), el);
+	}
+	return why;
+}
+
 static const char *unusable_reason(const struct cal_report *r,
 				   const struct opts *o)
 {
-	static char why[160];
+	static char why[256];
 
 	if (!r->have_result) {
 		return "no usable snapshot or sample";
 	}
-	if (r->res.n_used < MIN_USABLE) {
-		snprintf(why, sizeof(why), "only %zu values (at least %d needed)",
-			 r->res.n_used, MIN_USABLE);
-		return why;
+	if (r->interrupted) {
+		return interrupted_reason(r, o, why, sizeof(why));
+	}
+	if (r->res.warnings & EST_WARN_FEW) {
+		return few_reason(&r->res, why, sizeof(why));
 	}
 	if (!isfinite(r->new_offset) || fabs(r->new_offset) > MAX_ABS_OFFSET) {
 		snprintf(why, sizeof(why), "offset %.6f s is beyond +/-%.0f s: "
@@ -685,6 +739,14 @@ static const char *unusable_reason(const struct cal_report *r,
 		snprintf(why, sizeof(why), "95%% half-width %.6f s is over "
 			 "--max-uncertainty %.6f s", r->res.half_width,
 			 o->max_uncertainty);
+		return why;
+	}
+	if ((r->res.warnings & EST_WARN_DRIFT) &&
+	    !(fabs(r->res.drift) <= o->max_uncertainty)) {
+		snprintf(why, sizeof(why), "the delay drifted by %+.6f s during "
+			 "the run (first to last quarter), over "
+			 "--max-uncertainty %.6f s: the estimate is not the "
+			 "delay now", r->res.drift, o->max_uncertainty);
 		return why;
 	}
 	return NULL;
@@ -747,14 +809,31 @@ static int chronyc_version(const char *chronyc)
 	return ret;
 }
 
-/* `chronyc offset REFID VALUE`, chrony 4.6 and later. */
+/* What a failed chronyc said: the first line of its standard error, else
+ * of its output, else its exit status. */
+static void chronyc_said(const struct cr_output *out, char *buf, size_t len)
+{
+	const char *src = out->err_len > 0 ? out->err : out->out;
+	size_t n = src != NULL ? strcspn(src, "\r\n") : 0;
+
+	if (out->timed_out) {
+		snprintf(buf, len, "timed out");
+	} else if (n > 0) {
+		snprintf(buf, len, "%.*s", (int)(n < 200 ? n : 200), src);
+	} else {
+		snprintf(buf, len, "exit status %d", out->status);
+	}
+}
+
+/* `chronyc offset REFID VALUE`, chrony 4.6 and later.  chronyc's version
+ * is not chronyd's: an older chronyd rejects the request. */
 static int apply_offset(struct cal *c)
 {
 	struct cal_report *r = &c->rep;
-	char val[32];
+	char val[32], said[256];
 	const char *args[] = { "offset", r->refid, val, NULL };
 	struct cr_output out;
-	int v = chronyc_version(c->o.chronyc);
+	int v = chronyc_version(c->o.chronyc), ret;
 
 	r->apply_requested = true;
 	ce_format_offset(r->new_offset, val, sizeof(val));
@@ -765,11 +844,19 @@ static int apply_offset(struct cal *c)
 			 "offset", v / 100, v % 100);
 		return CAL_EXIT_OK;
 	}
-	if (cr_run(c->o.chronyc, args, CHRONYC_TIMEOUT_MS, &out) != 0 ||
-	    out.status != 0) {
+	ret = cr_run(c->o.chronyc, args, CHRONYC_TIMEOUT_MS, &out);
+	if (ret != 0) {
+		snprintf(r->apply_msg, sizeof(r->apply_msg), "cannot run %.200s "
+			 "(%s): restart chronyd to use the new offset",
+			 c->o.chronyc, strerror(-ret));
+		return CAL_EXIT_APPLY;
+	}
+	if (out.status != 0 || out.timed_out) {
+		chronyc_said(&out, said, sizeof(said));
 		snprintf(r->apply_msg, sizeof(r->apply_msg), "chronyc offset %s "
-			 "%s failed: %.200s; restart chronyd to use the new "
-			 "offset", r->refid, val, out.err ? out.err : "");
+			 "%s failed (%s): chronyd is older than 4.6 or refused: "
+			 "restart chronyd to use the new offset", r->refid, val,
+			 said);
 		cr_output_free(&out);
 		return CAL_EXIT_APPLY;
 	}
@@ -792,6 +879,13 @@ static int conclude(struct cal *c)
 		return CAL_EXIT_OK;
 	}
 	code = write_back(c);
+	if (code == CAL_EXIT_OK && (c->rep.res.warnings & EST_WARN_DRIFT)) {
+		log_warn("the delay drifted by %+.6f s during the run; the "
+			 "offset was written as it is within --max-uncertainty "
+			 "%.6f s, but it represents neither the start nor the "
+			 "end of the run", c->rep.res.drift,
+			 c->o.max_uncertainty);
+	}
 	if (code == CAL_EXIT_OK && c->o.apply) {
 		code = apply_offset(c);
 	}

@@ -22,7 +22,7 @@ enum cal_mode {
 /* Why a snapshot (or a line of an input file) was not used. */
 enum cal_reject {
 	REJ_CHRONYC,     /* chronyc failed or printed nothing usable */
-	REJ_UNSYNC,      /* tracking leap status is not Normal */
+	REJ_UNSYNC,      /* tracking: "Not synchronised" (or unknown) */
 	REJ_REF_SELF,    /* the system clock follows the NMEA source itself */
 	REJ_NO_STATS,    /* no sourcestats line for the refid, or NP < 8 */
 	REJ_UNREACHABLE, /* sources: reach register is 0 */

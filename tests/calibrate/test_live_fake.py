@@ -3,16 +3,20 @@
 Deterministic and fast, for what a real chronyd cannot be made to do on
 demand: snapshots taken while chronyd is not synchronised, follows the
 NMEA source itself, or cannot reach it are counted by reason and never
-used; chronyc failing all the time ends in "unusable" (exit 3); --precision
-stops the run early; --apply calls `chronyc offset` on a 4.6 chronyc and
-says a restart is needed on an older one; progress is redrawn in place on
-a terminal and printed as plain lines otherwise.
+used, while a leap second announced (Insert/Delete second) is not a
+reason to reject one; chronyc failing all the time ends in "unusable"
+(exit 3); --precision stops the run early; SIGTERM or SIGINT ends a
+--write run with its report but writes nothing (exit 3); --apply calls
+`chronyc offset` on a 4.6 chronyc, says a restart is needed on an older
+one, and says so too when chronyd refuses the command (exit 6); progress
+is redrawn in place on a terminal and printed as plain lines otherwise.
 """
 
 import json
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -36,6 +40,10 @@ if mode.startswith("fail"):
     print("506 Cannot talk to daemon", file=sys.stderr)
     sys.exit(1)
 if args[0] == "offset":
+    if mode.startswith("refuse"):
+        # a 4.6 chronyc talking to an older chronyd
+        print("502 Invalid command", file=sys.stderr)
+        sys.exit(1)
     with open(os.path.join(d, "applied"), "w") as f:
         f.write(" ".join(args[1:]))
     print("200 OK")
@@ -51,8 +59,11 @@ if args[0] == "tracking":
         print("4E4D4541,NMEA,1,1795769479.8,0.0,0.0,0.0,0.000,0.000,0.000,"
               "0.0,0.001,16.0,Normal")
     else:
+        leap = "Normal"
+        if mode.startswith("leap"):
+            leap = ("Insert second", "Delete second")[k % 2]
         print("50505300,PPS,1,1795769479.8,0.0,0.0,0.0,0.000,0.000,0.000,"
-              "0.000000001,0.000003363,16.0,Normal")
+              f"0.000000001,0.000003363,16.0,{leap}")
 elif args[0] == "sources":
     reach = "0" if k % 13 == 7 else "377"
     print("#,*,PPS,0,4,377,3,0.000000000,0.000000000,0.000000101")
@@ -139,8 +150,9 @@ def test_chronyc_failing(d):
 def test_apply(d):
     for version, applied in (("4.6", True), ("4.3", False)):
         base = setup(d, f"ok:{version}")
-        r, rep = run(base + ["--interval", "20ms", "--duration", "3s",
-                             "--apply", "--max-uncertainty", "0.01"])
+        r, rep = run(base + ["--interval", "20ms", "--duration", "40s",
+                             "--precision", "0.5ms", "--apply",
+                             "--max-uncertainty", "0.01"])
         out = rep["outcome"]
         if r.returncode != 0 or not out["written"] or \
                 out["applied"] != applied:
@@ -156,6 +168,101 @@ def test_apply(d):
             if os.path.exists(path) or "restart" not in out["apply_message"]:
                 fail(f"chronyc {version}: {out['apply_message']}")
         print(f"ok --apply with chronyc {version}: {out['apply_message']}")
+
+
+def conf_state(d):
+    """The configuration's bytes, and whether a backup was made."""
+    with open(os.path.join(d, "chrony.conf"), "rb") as f:
+        return f.read(), os.path.exists(os.path.join(d, "chrony.conf.bak"))
+
+
+def snapshots_taken(d):
+    path = os.path.join(d, "count-sourcestats")
+    try:
+        return int(open(path).read())
+    except (OSError, ValueError):
+        return 0
+
+
+def test_interrupted(d):
+    """SIGTERM (systemctl stop) or SIGINT (Ctrl-C) ends a --write run with
+    its report, but a partial run writes nothing: exit 3, file untouched,
+    and the report says why."""
+    for sig, name, extra, json_out in (
+            (signal.SIGTERM, "SIGTERM", [], True),
+            (signal.SIGINT, "SIGINT", ["--precision", "1us"], False)):
+        base = setup(d, "ok:4.3")
+        before = conf_state(d)
+        cmd = [CAL] + (["--json"] if json_out else []) + base + [
+            "--write", "--interval", "20ms", "--duration", "1h"] + extra
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        # enough snapshots for a usable result, were the run not cut short
+        deadline = time.monotonic() + 30
+        while snapshots_taken(d) < 60 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=30)
+        if conf_state(d) != before:
+            fail(f"{name}: an interrupted run wrote chrony.conf:\n{out}")
+        if p.returncode != 3:
+            fail(f"{name}: exit {p.returncode}, expected 3\n{out}\n{err}")
+        if json_out:
+            rep = json.loads(out)
+            o = rep["outcome"]
+            if not rep["interrupted"] or o["written"] or o["usable"] or \
+                    "interrupted" not in o["unusable_reason"] or \
+                    name not in o["unusable_reason"]:
+                fail(f"{name}: report {rep['interrupted']} {o}")
+            if rep["result"]["n_used"] < 20:
+                fail(f"{name}: only {rep['result']['n_used']} snapshots "
+                     "before the signal")
+            why = o["unusable_reason"]
+        else:
+            why = [x.strip() for x in out.splitlines()
+                   if "nothing written" in x]
+            if "offsets (used values" not in out or len(why) != 1 or \
+                    "interrupted" not in why[0] or \
+                    "--precision" not in why[0] or name not in why[0]:
+                fail(f"{name}: text report does not say the interrupted "
+                     f"run wrote nothing:\n{out}")
+            why = why[0]
+        print(f"ok {name}: exit 3, chrony.conf untouched: {why}")
+
+
+def test_leap_announced(d):
+    """A leap second announced (Insert/Delete second, for up to a month)
+    does not make chronyd unsynchronised: those snapshots are used."""
+    base = setup(d, "leap:4.3")
+    r, rep = run(base + ["--interval", "20ms", "--duration", "40s",
+                         "--precision", "0.5ms"])
+    rej = rep["rejected"]
+    if r.returncode != 0 or rej["not-synchronised"] != 3 or \
+            not rep["precision_reached"]:
+        fail(f"leap announced: exit {r.returncode}, rejected {rej}, "
+             f"result {rep['result'] and rep['result']['n_used']}: "
+             f"{rep['outcome']}")
+    print(f"ok leap announced: {rep['result']['n_used']} snapshots used, "
+          f"{rej['not-synchronised']} not synchronised (the first three)")
+
+
+def test_apply_refused(d):
+    """A 4.6 chronyc whose chronyd is older (or refuses): written, not
+    applied, exit 6, and the message says what to do."""
+    base = setup(d, "refuse:4.6")
+    r, rep = run(base + ["--interval", "20ms", "--duration", "40s",
+                         "--precision", "0.5ms", "--apply",
+                         "--max-uncertainty", "0.01"])
+    out = rep["outcome"]
+    msg = out["apply_message"]
+    if r.returncode != 6 or not out["written"] or out["applied"]:
+        fail(f"--apply refused: exit {r.returncode}, {out}")
+    for words in ("chronyd is older than 4.6 or refused",
+                  "restart chronyd to use the new offset",
+                  "502 Invalid command"):
+        if words not in msg:
+            fail(f"--apply refused: message lacks {words!r}: {msg!r}")
+    print(f"ok --apply refused by chronyd: exit 6: {msg}")
 
 
 def test_progress(d):
@@ -196,6 +303,9 @@ def main():
         test_rejections_and_precision(d)
         test_chronyc_failing(d)
         test_apply(d)
+        test_apply_refused(d)
+        test_interrupted(d)
+        test_leap_announced(d)
         test_progress(d)
     print("PASS")
 

@@ -13,12 +13,17 @@ on snapshots whose median is known, with --write, and then:
 Crash safety: the write is killed (SIGKILL injected by strace) at every
 system call of the process in turn; each time the file holds the old or
 the new text, never anything else.  Refusals: a read-only file, a
-directory the user cannot write, an unusable result, a missing refclock.
+directory the user cannot write, an unusable result (no data, too few
+values, too wide an interval, a drift beyond --max-uncertainty), a
+missing refclock; a drift within --max-uncertainty is written, loudly.
+The packaged gpspps-calibrate.service's own options refuse a result short
+of the +/- 1 ms doc/install.md promises.
 """
 
 import hashlib
 import os
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -26,7 +31,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from gpspps_harness import TestDir, fail, private_chronyd, prog  # noqa: E402
+from gpspps_harness import (SRC, TestDir, fail, private_chronyd,  # noqa: E402
+                            prog)
 
 CAL = prog("gpspps-calibrate")
 STRACE = shutil.which("strace")
@@ -430,6 +436,90 @@ def test_refusals():
                                         "1ms"], 3, ["half-width"])
         expect_refusal("no refclock", d, base + ["--refid", "XYZ"], 4,
                        ["no refclock", "NMEA"])
+        # 12 good values: more than 5, fewer than the 20 a 95% interval
+        # needs; "too few" is a reason not to write, not just a warning
+        twelve = os.path.join(d, "twelve.txt")
+        with open(twelve, "w") as f:
+            for v in MEASURED[:12]:
+                f.write(f"NMEA,64,30,1008,0.0,0.0,{v:.9f},0.004\n")
+        expect_refusal("12 values", d, ["--conf", conf, "--from-file", twelve,
+                                        "--write"], 3,
+                       ["unusable", "too few", "12 values"])
+        # a step of 3 ms for the last quarter: the estimate (+/- 0.65 ms)
+        # is no longer the delay to within 1 ms
+        drift = os.path.join(d, "drift.txt")
+        with open(drift, "w") as f:
+            for i in range(80):
+                v = 0.2 + 0.0001 * ((i * 37) % 21 - 10) + \
+                    (0.003 if i >= 60 else 0)
+                f.write(f"NMEA,64,30,1008,0.0,0.0,{v:.9f},0.004\n")
+        expect_refusal("drift", d, ["--conf", conf, "--from-file", drift,
+                                    "--write", "--max-uncertainty", "1ms"], 3,
+                       ["unusable", "drifted", "+0.0029", "--max-uncertainty"])
+    test_drift_written_loudly()
+
+
+def test_drift_written_loudly():
+    """A drift within --max-uncertainty is written, with a warning on
+    standard error (the journal) as well as in the report."""
+    with TestDir() as d:
+        make_shape(d, SHAPES["several"][0])
+        conf = os.path.join(d, "chrony.conf")
+        drift = os.path.join(d, "drift.txt")
+        with open(drift, "w") as f:
+            for i in range(80):
+                v = 0.2 + 0.0001 * ((i * 37) % 21 - 10) + \
+                    (0.003 if i >= 60 else 0)
+                f.write(f"NMEA,64,30,1008,0.0,0.0,{v:.9f},0.004\n")
+        r = run_cal(["--conf", conf, "--from-file", drift, "--write"])
+        if r.returncode != 0 or "wrote offset" not in r.stdout:
+            fail(f"drift of 3 ms under --max-uncertainty 50 ms: exit "
+                 f"{r.returncode}\n{r.stdout}\n{r.stderr}")
+        loud = [x for x in r.stderr.splitlines() if "drifted" in x]
+        if len(loud) != 1 or "written" not in loud[0] or \
+                "+0.0029" not in loud[0]:
+            fail(f"no warning on stderr that a drifting delay was written:"
+                 f"\n{r.stderr}")
+        print(f"ok drift within --max-uncertainty: written, {loud[0]}")
+
+
+def unit_exec_start():
+    """The packaged unit's ExecStart, as a list of arguments."""
+    path = os.path.join(SRC, "packaging", "systemd",
+                        "gpspps-calibrate.service")
+    with open(path) as f:
+        lines = [x for x in f.read().splitlines()
+                 if x.startswith("ExecStart=")]
+    if len(lines) != 1:
+        fail(f"{path}: {len(lines)} ExecStart= lines")
+    args = shlex.split(lines[0][len("ExecStart="):])
+    if args[0] != "/usr/bin/gpspps-calibrate":
+        fail(f"{path}: ExecStart runs {args[0]}")
+    return args[1:]
+
+
+def test_service_promise():
+    """doc/install.md: the service writes the offset once it is known to
+    +/- 1 ms, or nothing.  The unit's own options, on snapshots too noisy
+    for 1 ms (+/- 30 ms of noise, 100 values): nothing written, exit 3;
+    the same snapshots are written with the program's default bound."""
+    unit = unit_exec_start()
+    with TestDir() as d:
+        make_shape(d, SHAPES["several"][0])
+        conf = os.path.join(d, "chrony.conf")
+        snap = os.path.join(d, "noisy.txt")
+        with open(snap, "w") as f:
+            for i in range(100):
+                v = 0.2 + ((i * 7919) % 101 - 50) / 50 * 0.03
+                f.write(f"NMEA,64,30,1008,0.0,0.0,{v:.9f},0.004\n")
+        args = unit + ["--conf", conf, "--from-file", snap]
+        expect_refusal("packaged unit, +/- 1 ms not reached", d, args, 3,
+                       ["unusable", "half-width", "--max-uncertainty "
+                        "0.001000"])
+        r = run_cal(["--conf", conf, "--from-file", snap, "--write"])
+        if r.returncode != 0:
+            fail(f"the noisy snapshots are unusable even at the default "
+                 f"bound: exit {r.returncode}\n{r.stdout}")
 
 
 def main():
@@ -437,6 +527,7 @@ def main():
     for name, (files, target, extra, configured) in SHAPES.items():
         test_shape(name, files, target, extra, configured)
     test_refusals()
+    test_service_promise()
     test_crash()
     print(f"write-back tests took {time.monotonic() - t0:.1f} s")
     print("PASS")
