@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 BUILD = os.environ.get("GPSPPS_BUILD", os.path.join(
@@ -30,6 +31,7 @@ CHRONYC = shutil.which("chronyc") or "/usr/bin/chronyc"
 
 
 _chronyd_copy = None
+_chronyd_lock = threading.Lock()
 
 
 def private_chronyd():
@@ -42,12 +44,16 @@ def private_chronyd():
     unconfined (machines without AppArmor, such as CI's, are unaffected).
     """
     global _chronyd_copy
-    if _chronyd_copy is None or not os.path.exists(_chronyd_copy):
-        d = tempfile.mkdtemp(prefix="gpspps-chronyd-")
-        atexit.register(shutil.rmtree, d, True)
-        _chronyd_copy = os.path.join(d, "chronyd")
-        shutil.copy2(CHRONYD, _chronyd_copy)
-    return _chronyd_copy
+    with _chronyd_lock:
+        if _chronyd_copy is None or not os.path.exists(_chronyd_copy):
+            d = tempfile.mkdtemp(prefix="gpspps-chronyd-")
+            atexit.register(shutil.rmtree, d, True)
+            path = os.path.join(d, "chronyd")
+            # Complete before anyone can run it: threads may ask at once.
+            shutil.copy2(CHRONYD, path + ".part")
+            os.replace(path + ".part", path)
+            _chronyd_copy = path
+        return _chronyd_copy
 
 
 def prog(name):
