@@ -3,7 +3,7 @@
  * no I/O; fed text, returns records).  Used on chronyc's live output and on
  * saved snapshots, so every input is treated as untrusted: any bytes are
  * accepted, nothing is read past `len`, and a malformed line is an error,
- * never a crash (fuzzed by calibrate/fuzz_chronyc.c).
+ * never a crash (fuzzed by tests/fuzz/fuzz_chronyc.c).
  *
  * Formats (chrony 4.x, `chronyc -c`, see shared/notes/chrony.md):
  *

@@ -15,7 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 "$top/tests/deps.sh" build
 [ -f "$build/build.ninja" ] || meson setup "$build" "$top"
-ninja -C "$build" src/gpsppsd src/gpspps-sim
+ninja -C "$build" src/gpsppsd/gpsppsd src/gpspps-sim/gpspps-sim
 
 dir=$(mktemp -d /tmp/gpspps-demo-XXXXXX)
 chmod 700 "$dir"
@@ -43,7 +43,7 @@ log refclocks
 CONF
 
 echo "== simulated receiver: NMEA 0.35 s after each second, 9600 baud"
-"$build/src/gpspps-sim" --pty "$dir/gps0" --delay 0.35 --jitter 0.005 >"$dir/sim.log" 2>&1 &
+"$build/src/gpspps-sim/gpspps-sim" --pty "$dir/gps0" --delay 0.35 --jitter 0.005 >"$dir/sim.log" 2>&1 &
 pids="$pids $!"
 # A copy of chronyd: Debian's and Ubuntu's AppArmor profile for
 # /usr/sbin/chronyd would not let it read a configuration in $dir.
@@ -53,7 +53,7 @@ pids="$pids $!"
 i=0
 while [ ! -e "$dir/gps0" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 echo "== gpsppsd --device $dir/gps0 --pps sim:jitter=1us"
-"$build/src/gpsppsd" --config /dev/null --device "$dir/gps0" --pps sim:jitter=1us \
+"$build/src/gpsppsd/gpsppsd" --config /dev/null --device "$dir/gps0" --pps sim:jitter=1us \
 	--pps-socket "$dir/pps.sock" --nmea-socket "$dir/nmea.sock" 2>&1 &
 pids="$pids $!"
 

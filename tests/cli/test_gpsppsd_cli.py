@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from gpspps_harness import SRC, TestDir, prog  # noqa: E402
 
 GPSPPSD = prog("gpsppsd")
-MAN = os.path.join(SRC, "src", "gpsppsd.8")
+MAN = os.path.join(SRC, "src", "gpsppsd", "gpsppsd.8")
 # A refusal at start-up is a few system calls; a hang would show as the
 # timeout.  Generous for a loaded 2-core machine.
 FAST_S = 2.0

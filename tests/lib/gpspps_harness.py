@@ -58,7 +58,7 @@ def private_chronyd():
 
 def prog(name):
     """Path of a built program (gpsppsd, gpspps-sim, gpspps-calibrate)."""
-    for sub in ("src", "calibrate"):
+    for sub in ("src/gpsppsd", "src/gpspps-sim", "src/gpsppsctl", "calibrate"):
         p = os.path.join(BUILD, sub, name)
         if os.path.exists(p):
             return p

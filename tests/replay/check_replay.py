@@ -4,7 +4,7 @@
 usage: check_replay.py DATA_DIR PROGRAM [ARGS...]
 
 PROGRAM ARGS FILE must replay one NMEA capture and print one JSON line per
-epoch with a known date (see src/replay.h): `gpsppsd --replay`, or the
+epoch with a known date (see src/lib/replay.h): `gpsppsd --replay`, or the
 test-only replay-driver (one line in meson.build).
 
 DATA_DIR holds GPSD's regression captures (NAME.log) and GPSD's reading of

@@ -29,7 +29,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("GPSPPS_BUILD", os.path.join(HERE, "..", "..", "build"))
 SRC = os.environ.get("GPSPPS_SRC", os.path.join(HERE, "..", ".."))
-SIM = os.environ.get("GPSPPS_SIM", os.path.join(BUILD, "src", "gpspps-sim"))
+SIM = os.environ.get("GPSPPS_SIM", os.path.join(BUILD, "src", "gpspps-sim", "gpspps-sim"))
 TOL_NS = int(float(os.environ.get("GPSPPS_SIM_TOL_MS", "5")) * 1e6)
 # The median first-byte error must be below this (the reader's own wake-up
 # latency is part of every measurement).
@@ -346,7 +346,7 @@ def troff_text(line):
 
 
 def man_options():
-    with open(os.path.join(SRC, "src", "gpspps-sim.1")) as f:
+    with open(os.path.join(SRC, "src", "gpspps-sim", "gpspps-sim.1")) as f:
         lines = f.read().splitlines()
     start = lines.index(".SH OPTIONS")
     opts, cur = {}, None

@@ -30,7 +30,7 @@ if [ ! -f "$OUT/build.ninja" ]; then
 fi
 grep -q '^#define GPSPPS_GPIOD_API 2$' "$OUT/config.h" ||
 	{ echo "FAIL: $OUT/config.h does not select the v2 API"; exit 1; }
-ninja -C "$OUT" src/gpsppsd tests/vm/vmprobe
+ninja -C "$OUT" src/gpsppsd/gpsppsd tests/vm/vmprobe
 
 export LD_LIBRARY_PATH=$LIBDIR
 fail() { echo "FAIL: $*"; exit 1; }
@@ -42,7 +42,7 @@ grep -qF "$LIBDIR/libgpiod.so.3" <<<"$libs" ||
 v=$("$OUT/tests/vm/vmprobe" --version)
 echo "$v"
 echo "$v" | grep -q 'libgpiod API v2, library 2\.' || fail "not API v2"
-"$OUT/src/gpsppsd" --help | grep -E '^ +gpio ' ||
+"$OUT/src/gpsppsd/gpsppsd" --help | grep -E '^ +gpio ' ||
 	fail "gpsppsd --help does not list the gpio kind"
 "$OUT/tests/vm/vmprobe" --expect-error 'GPIO chip "/nonexistent/gpiochip9" not found' \
 	gpio:/nonexistent/gpiochip9:18 || fail "missing chip not reported"

@@ -170,7 +170,7 @@ case $(ldd "$BUSYBOX" 2>&1 || true) in
 esac
 install -m 0755 "$BUSYBOX" "$IR/bin/busybox"
 
-for p in src/gpsppsd src/gpspps-sim tests/vm/vmprobe tests/vm/vmdcd; do
+for p in src/gpsppsd/gpsppsd src/gpspps-sim/gpspps-sim tests/vm/vmprobe tests/vm/vmdcd; do
 	[ -x "$BUILD/$p" ] && add_bin "$BUILD/$p" "/usr/bin/$(basename "$p")"
 done
 # The libgpiod v2 build of vmprobe (gpiod2-build.sh) and its library.
