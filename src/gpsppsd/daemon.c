@@ -77,12 +77,12 @@ static void backoff_reset(struct backoff *b)
 	b->delay = 0;
 }
 
-/* The loop has fixed room for fds and timers, far more than the daemon
- * uses at once: running out is a bug, and ends the daemon rather than
+/* The loop's tables grow as needed: adding fails only when memory runs
+ * out, which ends the daemon (for its supervisor to restart) rather than
  * leave a source unwatched. */
-static void loop_full(struct daemon *d, int r)
+static void loop_oom(struct daemon *d, int r)
 {
-	log_err("event loop: %s (internal error)", strerror(-r));
+	log_err("event loop: %s", strerror(-r));
 	d->exit_code = EXIT_SOFTWARE;
 	loop_quit(d->loop);
 }
@@ -92,7 +92,7 @@ static int add_timer(struct daemon *d, int64_t when, loop_timer_cb cb)
 	int id = loop_add_timer(d->loop, when, cb, d);
 
 	if (id < 0) {
-		loop_full(d, id);
+		loop_oom(d, id);
 		return 0;
 	}
 	return id;
@@ -103,7 +103,7 @@ static int add_fd(struct daemon *d, int fd, loop_fd_cb cb)
 	int r = loop_add_fd(d->loop, fd, POLLIN, cb, d);
 
 	if (r < 0) {
-		loop_full(d, r);
+		loop_oom(d, r);
 	}
 	return r;
 }
