@@ -18,7 +18,7 @@
 #include "timeutil.h"
 
 /* The kernel's share of a client's unread output. */
-#define CLIENT_SNDBUF (32 * 1024)
+#define CLIENT_SNDBUF (16 * 1024)
 /* Connections accepted in one wake-up at most (the rest wait in the
  * listen queue for the next). */
 #define ACCEPT_BURST 16
