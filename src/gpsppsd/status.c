@@ -449,7 +449,8 @@ static json_t *held_obj(const struct pair_stats *ps)
 	int r;
 
 	for (r = PAIR_PENDING + 1; r < PAIR_RESULT_COUNT; r++) {
-		set(o, pair_result_name((enum pair_result)r), count(ps->held[r]));
+		set(o, pair_result_name((enum pair_result)r),
+		    count(ps->held[r]));
 	}
 	return o;
 }
@@ -514,7 +515,8 @@ static json_t *sock_obj(const struct sock_client *c, const char *refid,
 	set(o, "last_delivery", s->sent > 0 ?
 	    iso_or_null(s->last_sent_ns, false) : json_null());
 	set(o, "since_last_delivery_s", since(now, s->last_sent_mono_ns));
-	set(o, "sample_size", json_integer((json_int_t)sock_client_sample_size()));
+	set(o, "sample_size",
+	    json_integer((json_int_t)sock_client_sample_size()));
 	return o;
 }
 
