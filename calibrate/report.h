@@ -31,7 +31,7 @@ enum cal_reject {
 };
 
 /* Stable short name ("not-synchronised") for JSON and the text report. */
-const char *cal_reject_name(enum cal_reject r);
+const char *report_reject_name(enum cal_reject r);
 
 /* Exit codes, documented in gpspps-calibrate(1). */
 enum cal_exit {
