@@ -635,5 +635,14 @@ const struct pps_backend pps_gpio_backend = {
 };
 
 #else
-typedef int pps_gpio_absent;   /* ISO C wants a non-empty file */
+
+#include "pps.h"
+
+const struct pps_backend pps_gpio_backend = {
+	.kind = "gpio",
+	.summary = "GPIO line through libgpiod",
+	.not_built = "libgpiod was not found at build time",
+	.build_fix = "install libgpiod-dev and rebuild",
+};
+
 #endif /* PPS_GPIOD */

@@ -362,5 +362,14 @@ const struct pps_backend pps_kernel_backend = {
 };
 
 #else
-typedef int pps_kernel_absent;   /* ISO C wants a non-empty file */
+
+#include "pps.h"
+
+const struct pps_backend pps_kernel_backend = {
+	.kind = "kernel",
+	.summary = "kernel PPS device, RFC 2783",
+	.not_built = "sys/timepps.h was not found at build time",
+	.build_fix = "install pps-tools and rebuild",
+};
+
 #endif /* HAVE_TIMEPPS */
