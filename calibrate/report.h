@@ -3,8 +3,8 @@
  * histogram) and for programs (--json, through libjansson).  Both print
  * the same facts from one struct cal_report.
  */
-#ifndef GPSPPS_CAL_REPORT_H
-#define GPSPPS_CAL_REPORT_H
+#ifndef GPSPPS_REPORT_H
+#define GPSPPS_REPORT_H
 
 #include <stdbool.h>
 #include <stdint.h>
