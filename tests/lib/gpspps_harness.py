@@ -124,11 +124,15 @@ class Chronyd:
     """A private chronyd 4.x run for real.
 
     refclocks: chrony.conf lines (e.g. 'refclock SOCK /x/pps.sock refid PPS
-    poll 2 precision 1e-7'); extra: more config lines.
+    poll 2 precision 1e-7'); extra: more config lines; command: the argv
+    prefix that runs chronyd (default [private_chronyd()]; the cross
+    suites run another architecture's chronyd under qemu-user).
     """
 
-    def __init__(self, dirpath, refclocks=(), extra=(), log_name="chronyd.log"):
+    def __init__(self, dirpath, refclocks=(), extra=(), log_name="chronyd.log",
+                 command=None):
         self.dir = dirpath
+        self.command = command
         self.conf = os.path.join(dirpath, "chrony.conf")
         self.sock = os.path.join(dirpath, "chronyd.sock")
         self.logfile = os.path.join(dirpath, log_name)
@@ -146,8 +150,9 @@ class Chronyd:
 
     def start(self, wait=True):
         log = open(self.logfile, "a")
+        cmd = list(self.command or [private_chronyd()])
         self.proc = subprocess.Popen(
-            [private_chronyd(), "-x", "-d", "-u", "root", "-f", self.conf],
+            cmd + ["-x", "-d", "-u", "root", "-f", self.conf],
             stdout=log, stderr=subprocess.STDOUT)
         log.close()
         if wait:
