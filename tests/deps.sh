@@ -10,8 +10,9 @@ build | test | cross | all) ;;
 *) echo "usage: $0 [build|test|cross|all]" >&2; exit 2 ;;
 esac
 
-build_pkgs="gcc meson ninja-build pkg-config libjansson-dev libgpiod-dev
-	libcmocka-dev pps-tools"
+# (libc6-dev by name: --no-install-recommends leaves out gcc's Recommends)
+build_pkgs="gcc libc6-dev meson ninja-build pkg-config libjansson-dev
+	libgpiod-dev libcmocka-dev pps-tools"
 run_pkgs="python3"
 test_pkgs="clang libclang-rt-dev strace man-db"
 vm_pkgs="qemu-system-x86 busybox-static cpio kmod gcc make"

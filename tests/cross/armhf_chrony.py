@@ -132,12 +132,20 @@ def summary_counts(text):
     return tuple(int(g) for g in m.groups())
 
 
+def built(variant, size, tbits):
+    """The variant's build dir, checked to send size-byte samples with a
+    tbits-byte time_t."""
+    out = cross_build(variant)
+    got = sample_size(out)
+    if got != (size, tbits):
+        fail(f"the {variant} build sends {got[0]}-byte samples ({got[1]}-"
+             f"byte time_t), expected {size} ({tbits})")
+    return out
+
+
 def scenario_time32(d):
-    out = cross_build("time32")
-    size, tbits = sample_size(out)
-    if size != 32 or tbits != 4:
-        fail(f"the Debian 12 armhf build sends {size}-byte samples "
-             f"({tbits}-byte time_t), expected 32 (4)")
+    size, tbits = 32, 4
+    out = built("time32", size, tbits)
     # chronyd first: then every send of gpsppsd's can succeed
     with Chronyd(d, refclocks(d), command=armhf_chronyd()) as c:
         chain = start_chain(d, out)
@@ -154,11 +162,8 @@ def scenario_time32(d):
 
 
 def scenario_time64(d):
-    out = cross_build("time64")
-    size, tbits = sample_size(out)
-    if size != 40 or tbits != 8:
-        fail(f"the _TIME_BITS=64 build sends {size}-byte samples "
-             f"({tbits}-byte time_t), expected 40 (8)")
+    size, tbits = 40, 8
+    out = built("time64", size, tbits)
     # chronyd first: then every send of gpsppsd's can succeed
     with Chronyd(d, refclocks(d), command=armhf_chronyd()) as c:
         chain = start_chain(d, out)
