@@ -11,6 +11,7 @@
 #include "config.h"
 #include "pps.h"
 #include "serial.h"
+#include "sock.h"
 #include "timeutil.h"
 
 enum conf_type { CT_STR, CT_LONG, CT_BAUD, CT_DUR, CT_AUTODUR, CT_BOOL,
@@ -399,6 +400,28 @@ int conf_validate(const struct gpsppsd_config *cfg, FILE *err)
 		errors++;
 	}
 	return errors;
+}
+
+static int check_socket(const char *key, const char *path, FILE *err)
+{
+	char msg[CONF_PATH_MAX + 128];
+
+	if (sock_path_check(path, msg, sizeof(msg)) == 0) {
+		return 0;
+	}
+	/* "FILE:LINE: key: ..." as file errors; "--key: ..." for an option. */
+	if (strncmp(origin_of(key), "--", 2) == 0) {
+		fprintf(err, "%s: %s\n", origin_of(key), msg);
+	} else {
+		fprintf(err, "%s: %s: %s\n", origin_of(key), key, msg);
+	}
+	return 1;
+}
+
+int conf_check_startup(const struct gpsppsd_config *cfg, FILE *err)
+{
+	return check_socket("pps-socket", cfg->pps_socket, err) +
+	       check_socket("nmea-socket", cfg->nmea_socket, err);
 }
 
 void conf_print_help(FILE *out)

@@ -60,6 +60,12 @@ int conf_set(struct gpsppsd_config *cfg, const char *key, const char *value,
  * printed to err. */
 int conf_validate(const struct gpsppsd_config *cfg, FILE *err);
 
+/* What the daemon would refuse at start-up (exit 78) but can be known
+ * without opening anything: socket paths chronyd cannot take (see
+ * sock_path_check).  For --check; each message starts with where the
+ * value was set.  Returns the number of errors printed to err. */
+int conf_check_startup(const struct gpsppsd_config *cfg, FILE *err);
+
 /* Print "  --key VALUE   help (default: X)" for every key. */
 void conf_print_help(FILE *out);
 

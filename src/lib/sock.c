@@ -59,19 +59,27 @@ struct sock_client {
 	struct sock_stats stats;
 };
 
+int sock_path_check(const char *path, char *err, size_t errlen)
+{
+	if (strlen(path) > SOCK_PATH_MAX) {
+		snprintf(err, errlen, "socket path %s is longer than %zu bytes, "
+			 "which chronyd refuses", path, SOCK_PATH_MAX);
+		return -ENAMETOOLONG;
+	}
+	if (strchr(path, ':') != NULL) {
+		snprintf(err, errlen, "socket path %s contains ':', which "
+			 "chronyd's refclock directive cannot take", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 struct sock_client *sock_client_create(const char *path, const char *name,
 				       char *err, size_t errlen)
 {
 	struct sock_client *c;
 
-	if (strlen(path) > SOCK_PATH_MAX) {
-		snprintf(err, errlen, "socket path %s is longer than %zu bytes, "
-			 "which chronyd refuses", path, SOCK_PATH_MAX);
-		return NULL;
-	}
-	if (strchr(path, ':') != NULL) {
-		snprintf(err, errlen, "socket path %s contains ':', which "
-			 "chronyd's refclock directive cannot take", path);
+	if (sock_path_check(path, err, errlen) < 0) {
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
