@@ -19,6 +19,7 @@
 #include "pps.h"
 
 #define CONF_PATH_MAX 256
+#define CONF_LINE_MAX 1022   /* bytes of a file line, without its newline */
 
 struct gpsppsd_config {
 	char device[CONF_PATH_MAX];      /* NMEA serial port */
@@ -50,6 +51,12 @@ void conf_defaults(struct gpsppsd_config *cfg);
  */
 int conf_load_file(struct gpsppsd_config *cfg, const char *path,
 		   bool missing_ok, FILE *err);
+
+/* The same from an open stream, named name in the messages ("FILE:LINE:
+ * message", one line each, also for a line too long or holding a NUL
+ * byte: each file line is judged alone).  Returns the number of errors. */
+int conf_load_stream(struct gpsppsd_config *cfg, FILE *in, const char *name,
+		     FILE *err);
 
 /* Set one key from text (as an option or file line would).  Returns 0,
  * or -1 with a message (without location) in msg. */

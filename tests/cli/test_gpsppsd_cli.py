@@ -6,7 +6,8 @@
   "configuration has errors" last (exit 1).  A missing --config FILE is an
   error, a missing default file is not.  Socket paths chronyd would refuse
   (over 107 bytes, a ':') are --check errors too, with FILE:LINE (or the
-  option), although only start-up would otherwise find them.
+  option), although only start-up would otherwise find them.  A line with
+  a NUL byte or over 1022 bytes is an error of that line alone.
 - Command-line values win over the file, wherever --config stands.
 - Bad options: exit 1 with a message naming the option, nothing started.
 - Start-up refusals (exit 78, fast, one clear line): a kernel PPS device
@@ -161,6 +162,24 @@ def test_check_missing(tmp):
     check(rc == 0 and out.strip() == "configuration OK" and err == "",
           f"--check with the default file {default} missing: exit {rc}, "
           f"{out!r} {err!r}")
+
+
+def test_check_odd_lines(tmp):
+    """A line with a NUL byte or over 1022 bytes is an error of its own
+    line; the next line is still read (its error reported)."""
+    conf = f"{tmp}/odd.conf"
+    with open(conf, "wb") as f:
+        f.write(b"device /dev/x\0y\nbaud 9601\ndevice /dev/" + b"x" * 1100 +
+                b"\nconfirm 99\n")
+    rc, out, _, _ = run(["--config", conf, "--check"], merged=True)
+    got = lines(out)
+    want = [(1, "NUL byte"), (2, "9601"), (3, "line too long"), (4, "99")]
+    check(rc == 1 and len(got) == len(want) + 1,
+          f"--check on NUL and long lines: exit {rc}, {got}")
+    for lineno, word in want:
+        check(any(g.startswith(f"{conf}:{lineno}: ") and word in g
+                  for g in got),
+              f"--check: no {conf}:{lineno} error naming {word!r}: {got}")
 
 
 def test_check_sockets(tmp):
@@ -492,6 +511,7 @@ def main():
         test_check_missing(tmp)
         test_check_pps_argument(tmp)
         test_check_sockets(tmp)
+        test_check_odd_lines(tmp)
         test_cmdline_overrides(tmp)
         test_bad_options(tmp)
         test_every_key_in_a_file(tmp)
