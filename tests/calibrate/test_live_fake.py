@@ -253,29 +253,10 @@ def test_leap_announced(d):
           f"{rej['not-synchronised']} not synchronised (the first three)")
 
 
-def test_apply_refused(d):
-    """A 4.6 chronyc whose chronyd is older (or refuses): written, not
-    applied, exit 6, and the message says what to do."""
-    base = setup(d, "refuse:4.6")
-    r, rep = run(base + ["--interval", "20ms", "--duration", "40s",
-                         "--precision", "0.5ms", "--apply",
-                         "--max-uncertainty", "0.01"])
-    out = rep["outcome"]
-    msg = out["apply_message"]
-    if r.returncode != 6 or not out["written"] or out["applied"]:
-        fail(f"--apply refused: exit {r.returncode}, {out}")
-    for words in ("chronyd is older than 4.6 or refused",
-                  "restart chronyd to use the new offset",
-                  "502 Invalid command"):
-        if words not in msg:
-            fail(f"--apply refused: message lacks {words!r}: {msg!r}")
-    print(f"ok --apply refused by chronyd: exit 6: {msg}")
-
-
-def test_version_failing(d):
-    """`chronyc -v` failing: not "chronyc 0.-1", but what failed, exit 6
-    (written, chronyd not told)."""
-    base = setup(d, "ok:none")
+def expect_written_not_applied(d, mode, words, what):
+    """An --apply run that writes but cannot tell chronyd: exit 6, and
+    the message says why and what to do; returns the message."""
+    base = setup(d, mode)
     r, rep = run(base + ["--interval", "20ms", "--duration", "40s",
                          "--precision", "0.5ms", "--apply",
                          "--max-uncertainty", "0.01"])
@@ -283,14 +264,30 @@ def test_version_failing(d):
     msg = out["apply_message"]
     if r.returncode != 6 or not out["written"] or out["applied"] or \
             os.path.exists(os.path.join(d, "applied")):
-        fail(f"chronyc -v failing: exit {r.returncode}, {out}")
-    for words in ("-v failed", "error while loading shared libraries",
-                  "restart chronyd to use the new offset"):
-        if words not in msg:
-            fail(f"chronyc -v failing: message lacks {words!r}: {msg!r}")
+        fail(f"{what}: exit {r.returncode}, {out}")
+    for w in words + ("restart chronyd to use the new offset",):
+        if w not in msg:
+            fail(f"{what}: message lacks {w!r}: {msg!r}")
+    print(f"ok {what}: exit 6: {msg}")
+    return msg
+
+
+def test_apply_refused(d):
+    """A 4.6 chronyc whose chronyd is older (or refuses): written, not
+    applied, exit 6, and the message says what to do."""
+    expect_written_not_applied(d, "refuse:4.6", (
+        "chronyd is older than 4.6 or refused", "502 Invalid command"),
+        "--apply refused by chronyd")
+
+
+def test_version_failing(d):
+    """`chronyc -v` failing: not "chronyc 0.-1", but what failed, exit 6
+    (written, chronyd not told)."""
+    msg = expect_written_not_applied(d, "ok:none", (
+        "-v failed", "error while loading shared libraries"),
+        "chronyc -v failing")
     if "0.-1" in msg or "chronyc 0." in msg:
         fail(f"chronyc -v failing: a made-up version: {msg!r}")
-    print(f"ok chronyc -v failing: exit 6: {msg}")
 
 
 # A fast scripted chronyc (sh, not python: hundreds of snapshots) that is
