@@ -25,15 +25,14 @@ Checked, and printed as figures:
 Environment: GPSPPS_FLOOD_KINDS (comma-separated) runs some floods only.
 """
 
-import json
 import os
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from gpspps_harness import (Chronyd, Proc, TestDir, fail,  # noqa: E402
-                            first_sample_after, prog, wait_path)
+                            first_sample_after, prog, status_request,
+                            wait_path)
 
 FLOODS = [("random", 60), ("longline", 20), ("nul", 20), ("dollar", 20)]
 BAUD = 921600
@@ -47,17 +46,8 @@ NS = 1_000_000_000
 def status(path):
     """One `status` request; returns (object, seconds)."""
     t0 = time.monotonic()
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(2)
-        s.connect(path)
-        s.sendall(b"status\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return json.loads(data), time.monotonic() - t0
+    st = status_request(path)
+    return st, time.monotonic() - t0
 
 
 def cpu_s(pid):

@@ -19,7 +19,8 @@ import signal
 import subprocess
 import time
 
-from gpspps_harness import Chronyd, Proc, fail, prog, wait_path
+from gpspps_harness import (Chronyd, Proc, fail, prog, status_request,
+                            wait_path)
 
 SIM_FAULTS = ["--fault", "badsum=0.2", "--fault", "garbage=0.2",
               "--fault", "fixloss=0.03", "--fault", "missing=0.1",
@@ -53,6 +54,7 @@ class FaultChain:
         self.seed = seed
         self.tty = os.path.join(d, "gps0")
         self.log = os.path.join(d, "gpsppsd.log")
+        self.status_sock = os.path.join(d, "status.sock")
         self.prefix = list(daemon_prefix)
         self.duration_s = duration_s
         self.sim_extra = list(sim_extra)
@@ -88,7 +90,8 @@ class FaultChain:
             prog("gpsppsd"), "--config", "/dev/null", "--device", self.tty,
             "--baud", "115200", "--pps", f"{PPS_FAULTS},seed={self.seed}",
             "--pps-socket", f"{self.d}/pps.sock",
-            "--nmea-socket", f"{self.d}/nmea.sock"] + self.daemon_extra
+            "--nmea-socket", f"{self.d}/nmea.sock",
+            "--status-socket", self.status_sock] + self.daemon_extra
         self.daemon = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                                        stderr=open(self.log, "w"),
                                        env=self.env)
@@ -137,3 +140,7 @@ class FaultChain:
             sim.stop()
         self.chronyd.stop()
         return rc
+
+    def status(self):
+        """A `status` request on gpsppsd's status socket: the object."""
+        return status_request(self.status_sock, timeout=10)

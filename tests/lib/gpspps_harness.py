@@ -13,9 +13,11 @@ Environment: GPSPPS_BUILD (meson build root) locates gpsppsd / gpspps-sim.
 """
 
 import atexit
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -294,3 +296,19 @@ def first_sample_after(c, refid, t0_ns):
         if t >= t0_ns:
             return t
     return None
+
+
+def status_request(path, timeout=2):
+    """One `status` request on gpsppsd's status socket at path: the
+    decoded object."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        s.sendall(b"status\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return json.loads(data)

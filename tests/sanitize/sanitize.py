@@ -12,8 +12,9 @@ ASAN_OPTIONS/UBSAN_OPTIONS halt_on_error=1 (LeakSanitizer on at exit):
   2. a fault-heavy run of 80 s (tests/lib/gpspps_faults.py: every
      simulator fault at high rates, PPS sim:miss,spurious, 5 Hz, a leap
      second inserted) with chronyd restarted and the receiver unplugged
-     once; gpspps-calibrate live against that chronyd for 15 s, then
-     --from-log on its refclocks.log without chrony.conf;
+     once, and status requests; gpspps-calibrate live against that
+     chronyd for 15 s, then --from-log on its refclocks.log without
+     chrony.conf;
   3. the offline cases of the calibrate suite (tests/calibrate/
      test_offline.py: --from-file, and --from-log on a 24-hour
      refclocks.log without chrony.conf; its CPU-time benchmark is left to
@@ -124,7 +125,9 @@ def fault_run(work, env):
     t0 = time.monotonic()
     cal = None
     try:
-        time.sleep(25)
+        for _ in range(5):
+            time.sleep(5)
+            chain.status()      # the status server, sanitized
         chain.alive("in the fault run")
         chain.restart_chronyd()
         time.sleep(10)

@@ -6,7 +6,7 @@
 rates, PPS sim:miss,spurious, 5 Hz, a leap second inserted) with gpsppsd
 run by `valgrind --tool=memcheck --leak-check=full`; chronyd is restarted
 twice (at 30 s and 60 s) and the receiver unplugged once (at 85 s, back
-3.5 s later).  Then SIGTERM, and:
+3.5 s later); a `status` request every 10 s.  Then SIGTERM, and:
 
   - valgrind's ERROR SUMMARY says 0 errors;
   - 0 bytes definitely and 0 bytes indirectly lost at exit;
@@ -66,7 +66,7 @@ def run_chain(d, vlog):
     chain = FaultChain(d, seed=41, daemon_prefix=prefix,
                        duration_s=DURATION_S).start()
     t0 = time.monotonic()
-    rss, done, counts = [], set(), []
+    rss, done, counts, statuses = [], set(), [], 0
     try:
         while time.monotonic() - t0 < DURATION_S:
             now = time.monotonic() - t0
@@ -85,8 +85,12 @@ def run_chain(d, vlog):
                     print(f"{at} s: {what} (chronyd had {before} PPS "
                           "samples)", flush=True)
             chain.alive(f"at {now:.0f} s")
+            if int(now) % 10 == 5:
+                statuses += 1
+                chain.status()      # the status server runs under memcheck
             time.sleep(max(0.0, 1.0 - (time.monotonic() - t0 - now)))
         final = chain.samples("PPS"), chain.samples("NMEA")
+        print(f"{statuses} status requests answered")
     finally:
         rc = chain.stop(timeout=60)
     return chain, rc, rss, final, counts
