@@ -63,21 +63,29 @@ struct sock_client {
 	struct sock_stats stats;
 };
 
-struct sock_client *sock_client_create(const char *path, const char *name,
-				       char *err, size_t errlen)
+int sock_path_check(const char *path, char *err, size_t errlen)
 {
-	struct sock_client *c;
-
 	if (strlen(path) > SOCK_PATH_MAX) {
 		/* %.4095s: a bound keeps a 32-bit size_t's INT_MAX out of
 		 * reach (-Wformat-truncation); no path is longer */
 		snprintf(err, errlen, "socket path %.4095s is longer than %zu "
 			 "bytes, which chronyd refuses", path, SOCK_PATH_MAX);
-		return NULL;
+		return -ENAMETOOLONG;
 	}
 	if (strchr(path, ':') != NULL) {
 		snprintf(err, errlen, "socket path %s contains ':', which "
 			 "chronyd's refclock directive cannot take", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct sock_client *sock_client_create(const char *path, const char *name,
+				       char *err, size_t errlen)
+{
+	struct sock_client *c;
+
+	if (sock_path_check(path, err, errlen) < 0) {
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));

@@ -77,6 +77,11 @@ const char *sock_errno_meaning(int e);
 
 struct sock_client;
 
+/* Whether chronyd can take path as a SOCK refclock: at most 107 bytes
+ * (sun_path with its NUL), no ':' (the refclock directive's option
+ * separator).  0, or a negative errno with the reason in err. */
+int sock_path_check(const char *path, char *err, size_t errlen);
+
 /* name is used in log lines ("PPS", "NMEA").  The path is checked against
  * chronyd's limits (<= 107 bytes, no ':'): NULL and a message in err if
  * not. */
