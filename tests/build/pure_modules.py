@@ -19,6 +19,7 @@ import sys
 PURE = [
     "src/lib/timeutil", "src/lib/nmea", "src/lib/pair", "src/pps/pps_util",
     "src/gpspps-sim/simgen", "calibrate/chronyc_parse", "calibrate/estimate",
+    "src/lib/rolling", "src/lib/status_request",
 ]
 # The C library's headers without I/O (stdio.h for snprintf and sscanf
 # only), config.h, and pps.h, which declares the PPS types and vtable and
