@@ -21,7 +21,7 @@ pkg_pkgs="debhelper dpkg-dev fakeroot lintian debootstrap devscripts systemd
 cross_archs="armhf arm64"
 cross_pkgs="qemu-user-static file"
 for a in $cross_archs; do
-	cross_pkgs="$cross_pkgs crossbuild-essential-$a libjansson-dev:$a
+	cross_pkgs="$cross_pkgs crossbuild-essential-$a pkgconf:$a libjansson-dev:$a
 		libgpiod-dev:$a libcmocka-dev:$a"
 done
 
