@@ -13,14 +13,17 @@ Environment: GPSPPS_BUILD (meson build root) locates gpsppsd / gpspps-sim
 and holds the unpacked chrony (BUILD/chrony, see chrony_dir()).
 """
 
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 
 BUILD = os.environ.get("GPSPPS_BUILD", os.path.join(
     os.path.dirname(__file__), "..", "..", "build"))
@@ -306,3 +309,39 @@ def wait_path(path, timeout=5):
             return True
         time.sleep(0.05)
     return False
+
+
+NS = 1_000_000_000
+
+
+def log_time_ns(line):
+    """A refclocks.log line's date+time (UTC, microseconds) -> ns."""
+    dt = datetime.strptime(f"{line['date']} {line['time']}",
+                           "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
+    return int(dt.timestamp()) * NS + dt.microsecond * 1000
+
+
+def first_sample_after(c, refid, t0_ns):
+    """Time (ns) of the first refclocks.log sample of refid at or after
+    t0_ns, or None."""
+    for line in c.refclock_lines(refid):
+        t = log_time_ns(line)
+        if t >= t0_ns:
+            return t
+    return None
+
+
+def status_request(path, timeout=2):
+    """One `status` request on gpsppsd's status socket at path: the
+    decoded object."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        s.sendall(b"status\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return json.loads(data)

@@ -727,6 +727,52 @@ static void test_parse_sentences(void **state)
 	assert_int_equal(simgen_fault_from_name("nope"), -1);
 }
 
+/* Floods: each kind's bytes, and a fill cut anywhere gives the same
+ * stream. */
+static void test_flood(void **state)
+{
+	struct simgen_flood_state a, b;
+	char x[3000], y[3000];
+	size_t i, dollars = 0, nonzero = 0;
+
+	(void)state;
+	assert_int_equal(simgen_flood_from_name("LongLine"),
+			 SIMGEN_FLOOD_LONGLINE);
+	assert_int_equal(simgen_flood_from_name("flood"), -1);
+	simgen_flood_init(&a, SIMGEN_FLOOD_LONGLINE, 1);
+	simgen_flood_fill(&a, x, sizeof(x));
+	for (i = 0; i < sizeof(x); i++) {
+		assert_true(x[i] != '\r' && x[i] != '\n' && x[i] != '*');
+		assert_true(x[i] >= 0x20 && x[i] < 0x7f);
+		assert_int_equal(x[i] == '$', i % SIMGEN_FLOOD_LINE == 0);
+	}
+	simgen_flood_init(&a, SIMGEN_FLOOD_NUL, 1);
+	simgen_flood_fill(&a, x, 100);
+	simgen_flood_init(&b, SIMGEN_FLOOD_DOLLAR, 1);
+	simgen_flood_fill(&b, y, 100);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(x[i], 0);
+		assert_int_equal(y[i], '$');
+	}
+	simgen_flood_init(&a, SIMGEN_FLOOD_RANDOM, 7);
+	simgen_flood_fill(&a, x, sizeof(x));
+	simgen_flood_init(&b, SIMGEN_FLOOD_RANDOM, 7);
+	simgen_flood_fill(&b, y, 5);
+	simgen_flood_fill(&b, y + 5, 1001);
+	simgen_flood_fill(&b, y + 1006, sizeof(y) - 1006);
+	assert_memory_equal(x, y, sizeof(x));
+	for (i = 0; i < sizeof(x); i++) {
+		dollars += x[i] == '$';
+		nonzero += x[i] != 0;
+	}
+	/* about 3000/256 of each value */
+	assert_true(dollars >= 2 && dollars <= 30);
+	assert_true(nonzero > 2900);
+	simgen_flood_init(&b, SIMGEN_FLOOD_RANDOM, 8);
+	simgen_flood_fill(&b, y, sizeof(y));
+	assert_memory_not_equal(x, y, sizeof(x));
+}
+
 static void test_jitter_and_nominal(void **state)
 {
 	struct simgen_options o;
@@ -779,6 +825,7 @@ int main(void)
 		cmocka_unit_test(test_options_rejected),
 		cmocka_unit_test(test_parse_sentences),
 		cmocka_unit_test(test_jitter_and_nominal),
+		cmocka_unit_test(test_flood),
 	};
 
 	test_seed_init();
