@@ -233,8 +233,10 @@ static int set_listen(const struct conf_key *k, void *field, const char *v,
 {
 	/* sizeof(sun_path) - 1 */
 	if (strcmp(v, "none") != 0 && strlen(v) > 107) {
-		snprintf(msg, msglen, "%s: %s is longer than 107 bytes, the "
-			 "limit of a Unix socket's path", k->name, v);
+		/* %.4095s: bounded, or gcc warns that a 32-bit int could
+		 * overflow (-Wformat-truncation, armhf) */
+		snprintf(msg, msglen, "%s: %.4095s is longer than 107 bytes, "
+			 "the limit of a Unix socket's path", k->name, v);
 		return -1;
 	}
 	return set_str(k, field, v, msg, msglen);

@@ -451,8 +451,10 @@ struct status_server *status_server_create(struct loop *l, const char *path,
 
 	err[0] = '\0';
 	if (strlen(path) > STATUS_SERVER_PATH_MAX) {
-		snprintf(err, errlen, "status-socket %s is longer than %d "
-			 "bytes", path, STATUS_SERVER_PATH_MAX);
+		/* %.4095s: bounded, or gcc warns that a 32-bit int could
+		 * overflow (-Wformat-truncation, armhf) */
+		snprintf(err, errlen, "status-socket %.4095s is longer than "
+			 "%d bytes", path, STATUS_SERVER_PATH_MAX);
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
