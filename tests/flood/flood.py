@@ -3,7 +3,7 @@
 """Floods on the NMEA line: gpsppsd stays responsive and recovers.
 
 For each flood, with gpsppsd --pps sim and a real private chronyd:
-gpspps-sim at 921600 baud sends its clean 1 Hz stream for 12 s (samples
+gpspps-sim at 921600 baud sends its clean 1 Hz stream for 15 s (samples
 flow), then `--flood KIND` for the time below, then the clean stream
 again:
 
@@ -42,7 +42,7 @@ FLOODS = [("random", 60), ("longline", 20), ("nul", 20), ("dollar", 20)]
 BAUD = 921600
 STATUS_BOUND_S = 0.100
 RESUME_BOUND_S = 5.0
-CLEAN_BEFORE_S = 12
+CLEAN_BEFORE_S = 15
 RSS_GROWTH_KB = 256
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NS = 1_000_000_000
