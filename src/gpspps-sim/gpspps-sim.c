@@ -115,7 +115,7 @@ static const char usage_text[] =
 	"  --leap-at TIME       label of the inserted leap second,\n"
 	"                       YYYY-MM-DDTHH:MM:60 (implies --fault leap;\n"
 	"                       default: the next UTC midnight)\n"
-	"  --flood KIND         send a flood at the line rate instead of NMEA:\n"
+	"  --flood KIND         a flood at the line rate instead of NMEA:\n"
 	"                       random, longline (1 kB lines, no newline), nul,\n"
 	"                       dollar (all '$'); then the normal stream\n"
 	"  --flood-for DUR      length of the flood (default 60s)\n"

@@ -62,8 +62,8 @@ struct sock_client {
 int sock_path_check(const char *path, char *err, size_t errlen)
 {
 	if (strlen(path) > SOCK_PATH_MAX) {
-		snprintf(err, errlen, "socket path %s is longer than %zu bytes, "
-			 "which chronyd refuses", path, SOCK_PATH_MAX);
+		snprintf(err, errlen, "socket path %s is longer than %zu "
+			 "bytes, which chronyd refuses", path, SOCK_PATH_MAX);
 		return -ENAMETOOLONG;
 	}
 	if (strchr(path, ':') != NULL) {
