@@ -64,6 +64,7 @@ struct sim_config {
 	bool verbose;
 	int flood;              /* enum simgen_flood, or -1: none */
 	int64_t flood_ns;       /* how long the flood lasts */
+	int64_t flood_after_ns; /* normal stream before the flood */
 };
 
 struct sim {
@@ -114,10 +115,11 @@ static const char usage_text[] =
 	"  --leap-at TIME       label of the inserted leap second,\n"
 	"                       YYYY-MM-DDTHH:MM:60 (implies --fault leap;\n"
 	"                       default: the next UTC midnight)\n"
-	"  --flood KIND         first send a flood at the line rate instead of NMEA:\n"
+	"  --flood KIND         a flood at the line rate instead of NMEA:\n"
 	"                       random, longline (1 kB lines, no newline), nul,\n"
 	"                       dollar (all '$'); then the normal stream\n"
 	"  --flood-for DUR      length of the flood (default 60s)\n"
+	"  --flood-after DUR    normal stream before the flood (default 0)\n"
 	"  --count N            stop after N epochs (default 0: until signalled)\n"
 	"  --log FILE           write one JSON line per epoch to FILE\n"
 	"  --verbose            report each epoch on standard error\n"
@@ -128,7 +130,7 @@ enum opt_id {
 	OPT_PTY = 256, OPT_BAUD, OPT_TALKER, OPT_SENTENCES, OPT_RATE,
 	OPT_DECIMALS, OPT_DELAY, OPT_JITTER, OPT_SEED, OPT_FAULT, OPT_LEAP_AT,
 	OPT_COUNT, OPT_LOG, OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_FLOOD,
-	OPT_FLOOD_FOR,
+	OPT_FLOOD_FOR, OPT_FLOOD_AFTER,
 };
 
 static const struct option long_opts[] = {
@@ -146,6 +148,7 @@ static const struct option long_opts[] = {
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "flood", required_argument, NULL, OPT_FLOOD },
 	{ "flood-for", required_argument, NULL, OPT_FLOOD_FOR },
+	{ "flood-after", required_argument, NULL, OPT_FLOOD_AFTER },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -399,6 +402,8 @@ static int parse_one(struct sim_config *cfg, int c, const char *arg)
 		return parse_flood(cfg, arg);
 	case OPT_FLOOD_FOR:
 		return parse_seconds("flood-for", arg, &cfg->flood_ns);
+	case OPT_FLOOD_AFTER:
+		return parse_seconds("flood-after", arg, &cfg->flood_after_ns);
 	case OPT_VERBOSE:
 		cfg->verbose = true;
 		break;
@@ -915,17 +920,29 @@ static void flood_run(struct sim *s)
 		   (unsigned long long)dropped);
 }
 
+/* The flood when it is due (once); the next slot after it, or slot. */
+static int64_t flood_if_due(struct sim *s, int64_t start, int64_t slot)
+{
+	if (s->cfg.flood < 0 ||
+	    tu_now(CLOCK_MONOTONIC) - start < s->cfg.flood_after_ns) {
+		return slot;
+	}
+	flood_run(s);
+	s->cfg.flood = -1;
+	return next_slot(s, tu_now(CLOCK_REALTIME));
+}
+
 static int sim_run(struct sim *s)
 {
 	int64_t iv = simgen_interval_ns(s->gen);
-	int64_t slot;
+	int64_t start = tu_now(CLOCK_MONOTONIC);
+	int64_t slot = flood_if_due(s, start, 0);
 
-	if (s->cfg.flood >= 0) {
-		flood_run(s);
+	if (slot == 0) {
+		slot = next_slot(s, tu_now(CLOCK_REALTIME));
 	}
-	slot = next_slot(s, tu_now(CLOCK_REALTIME));
-
 	while (!stop_signal && (s->cfg.count == 0 || s->seq < s->cfg.count)) {
+		slot = flood_if_due(s, start, slot);
 		slot = check_schedule(s, slot);
 		run_epoch(s, slot);
 		s->seq++;
