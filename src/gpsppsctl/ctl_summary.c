@@ -154,6 +154,20 @@ static const char *ctl_summary_secs(const json_t *st, const char *path,
 	return ctl_json_fmt_seconds(s, buf, len);
 }
 
+/* "310.000 ms ago", or none for null. */
+static const char *ctl_summary_ago(const json_t *st, const char *path,
+				   const char *none, char *buf, size_t len)
+{
+	double s;
+	char t[32];
+
+	if (!ctl_json_num(st, path, &s)) {
+		return none;
+	}
+	snprintf(buf, len, "%s ago", ctl_json_fmt_seconds(s, t, sizeof(t)));
+	return buf;
+}
+
 static const char *ctl_summary_str(const json_t *st, const char *path,
 				   const char *none)
 {
@@ -234,9 +248,9 @@ static void ctl_summary_receiver_fields(const json_t *st, FILE *out)
 	ctl_summary_field(out, "Epochs", "%lld, %.2f per second, last %s",
 			  ctl_json_int(st, "receiver.epochs", 0), rate,
 			  ctl_summary_str(st, "receiver.last_epoch", "never"));
-	ctl_summary_field(out, "Last byte", "%s ago",
-			  ctl_summary_secs(st, "receiver.since_last_byte_s",
-					   "never", t, sizeof(t)));
+	ctl_summary_field(out, "Last byte", "%s",
+			  ctl_summary_ago(st, "receiver.since_last_byte_s",
+					  "never", t, sizeof(t)));
 }
 
 static void ctl_summary_delay(const json_t *st, FILE *out)
@@ -275,10 +289,9 @@ static void ctl_summary_pps_fields(const json_t *st, FILE *out)
 			  ctl_json_int(st, "pps.errors", 0),
 			  ctl_json_int(st, "pps.spurious_seq", 0),
 			  ctl_json_int(st, "pps.spurious_period", 0));
-	ctl_summary_field(out, "Last edge", "%s, %s ago",
-			  ctl_summary_str(st, "pps.last_edge", "never"),
-			  ctl_summary_secs(st, "pps.since_last_edge_s", "-", a,
-					   sizeof(a)));
+	ctl_summary_field(out, "Last edge", "%s",
+			  ctl_summary_ago(st, "pps.since_last_edge_s", "never",
+					  a, sizeof(a)));
 	ctl_summary_field(out, "Edge jitter", "%s (%s, 64 s)",
 			  ctl_summary_secs(st, "pps.jitter_s", "-", b,
 					   sizeof(b)),
@@ -341,11 +354,11 @@ static void ctl_summary_sock(const json_t *st, const char *name,
 		ctl_summary_field(out, label, "off");
 		return;
 	}
-	ctl_summary_field(out, label, "%s, %lld sent, last %s ago",
+	ctl_summary_field(out, label, "%s, %lld sent, last %s",
 			  ctl_summary_str(s, "path", "?"),
 			  ctl_json_int(s, "sent", 0),
-			  ctl_summary_secs(s, "since_last_delivery_s", "never",
-					   t, sizeof(t)));
+			  ctl_summary_ago(s, "since_last_delivery_s", "never",
+					  t, sizeof(t)));
 	ctl_summary_failed(ctl_json_get(s, "failed"), buf, sizeof(buf));
 	if (buf[0]) {
 		ctl_summary_field(out, "  failed", "%s", buf);
