@@ -44,9 +44,9 @@ static void ctl_client_explain(int e, const char *path, int timeout_ms,
 		break;
 	case EACCES:
 	case EPERM:
-		snprintf(err, errlen, "%s: permission denied: join group "
-			 "gpspps or adm (usermod -aG adm USER, then log in "
-			 "again) or run as root", path);
+		snprintf(err, errlen, "%s: permission denied: join group adm "
+			 "(usermod -aG adm USER, then log in again) or run as "
+			 "root", path);
 		break;
 	case ECONNREFUSED:
 		snprintf(err, errlen, "%s: connection refused: a stale socket "
