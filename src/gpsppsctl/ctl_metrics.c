@@ -65,6 +65,16 @@ static const struct ctl_metrics_fam ctl_metrics_scalars[] = {
 	      "Earliest NMEA delay accepted after an edge."),
 	GAUGE("pairing_window_max_seconds", "pairing.window_max_s",
 	      "Latest NMEA delay accepted after an edge."),
+	GAUGE("status_clients", "status_socket.clients",
+	      "Clients connected to the status socket (this one included)."),
+	COUNTER("status_accepted", "status_socket.accepted",
+		"Connections accepted on the status socket."),
+	COUNTER("status_refused", "status_socket.refused",
+		"Connections refused: all client slots taken."),
+	COUNTER("status_bad_requests", "status_socket.bad_requests",
+		"Status requests that were not status or watch."),
+	COUNTER("status_dropped", "status_socket.dropped",
+		"Status clients dropped for not reading."),
 };
 
 const char *ctl_metrics_escape(const char *value, char *buf, size_t len)

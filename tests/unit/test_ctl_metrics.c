@@ -143,6 +143,7 @@ static void test_fixture_samples(void **state)
 		"\ngpspps_pairing_guard_state{state=\"locked\"} 1\n",
 		"\ngpspps_pps_spurious_total{by=\"period\"} 1\n",
 		"\ngpspps_pps_open 1\n",
+		"\ngpspps_status_bad_requests_total 1\n",
 	};
 	json_t *st = load_fixture();
 	char *text = render(st);
