@@ -20,6 +20,8 @@
   exposition, also with quotes, backslashes and newlines in label values.
 - --version agrees with meson.build and the man page; the options of
   --help are exactly those gpsppsctl(8) describes, and so are the verbs.
+- The bash completion (packaging/bash-completion/gpsppsctl) offers the
+  verbs of --help, and after each verb exactly the options it takes.
 
 Environment: GPSPPS_BUILD (meson build root), GPSPPS_SRC (source root).
 """
@@ -348,6 +350,48 @@ def test_help_matches_man():
           f"man -l {MAN}: exit {r.returncode}, {r.stderr[:200]!r}")
 
 
+COMPLETION = os.path.join(SRC, "packaging", "bash-completion", "gpsppsctl")
+BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
+
+
+def complete(line):
+    """What bash completion offers for the command line typed so far."""
+    script = (f"source {BASH_COMPLETION}; source {COMPLETION}; "
+              'COMP_LINE="$1"; COMP_POINT=${#COMP_LINE}; '
+              "read -ra COMP_WORDS <<<\"$1\"; "
+              '[[ $1 == *" " ]] && COMP_WORDS+=(""); '
+              "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
+              "_gpsppsctl gpsppsctl; printf '%s\\n' \"${COMPREPLY[@]}\"")
+    r = subprocess.run(["bash", "-c", script, "bash", line],
+                       capture_output=True, text=True, timeout=10)
+    return set(filter(None, r.stdout.splitlines()))
+
+
+def test_completion():
+    """The verbs and each verb's options, as --help lists them."""
+    if not os.path.exists(BASH_COMPLETION):
+        check(False, "bash-completion not installed (tests/deps.sh test)")
+        return
+    opts, verbs = help_sets()
+    longs = {o for o in opts if o.startswith("--")}
+    got = complete("gpsppsctl ")
+    check(got == verbs, f"completing a verb: {sorted(got)}, --help "
+          f"{sorted(verbs)}")
+    check(complete("gpsppsctl wa") == {"watch"}, "completing 'wa'")
+    per_verb = {
+        "status": longs - {"--count", "--output"},
+        "doctor": longs - {"--count", "--output"},
+        "watch": longs - {"--output"},
+        "metrics": longs - {"--count", "--json"},
+    }
+    for verb, want in per_verb.items():
+        got = complete(f"gpsppsctl {verb} --")
+        check(got == want, f"options after {verb}: {sorted(got)}, want "
+              f"{sorted(want)}")
+    check(complete("gpsppsctl --json status ") == set(),
+          "a second verb offered after one")
+
+
 def main():
     with TestDir("gpsppsctl-cli-") as tmp:
         test_no_daemon(tmp)
@@ -357,6 +401,7 @@ def main():
         test_fixture(tmp)
     test_version()
     test_help_matches_man()
+    test_completion()
     if failures:
         print(f"{len(failures)} check(s) failed")
         return 1
