@@ -43,7 +43,8 @@ static const struct ctl_metrics_fam ctl_metrics_scalars[] = {
 	GAUGE("receiver_since_last_byte_seconds", "receiver.since_last_byte_s",
 	      "Seconds since the last byte from the receiver."),
 	GAUGE("nmea_delay_last_seconds", "nmea_delay.last_s",
-	      "Last NMEA delay: first byte of a second's burst after its label."),
+	      "Last NMEA delay: first byte of a second's burst after its "
+	      "label."),
 	GAUGE("nmea_delay_median_seconds", "nmea_delay.median_s",
 	      "Median NMEA delay over the last 64 seconds."),
 	GAUGE("nmea_delay_spread_seconds", "nmea_delay.spread_s",
@@ -187,14 +188,18 @@ static void ctl_metrics_enum(struct ctl_metrics_fam *f, const char *lname,
 static void ctl_metrics_info(const json_t *st, FILE *out)
 {
 	static const char *const keys[][2] = {
-		{ "version", "daemon.version" }, { "user", "daemon.user" },
-		{ "config", "daemon.config" }, { "device", "receiver.device" },
+		{ "version", "daemon.version" },
+		{ "user", "daemon.user" },
+		{ "config", "daemon.config" },
+		{ "device", "receiver.device" },
 		{ "talker", "receiver.talker" },
-		{ "pps_backend", "pps.backend" }, { "pps_device", "pps.device" },
+		{ "pps_backend", "pps.backend" },
+		{ "pps_device", "pps.device" },
 		{ "polarity", "pps.polarity" },
 	};
 	struct ctl_metrics_fam f = GAUGE("info", NULL,
-		"gpsppsd's version, user, configuration and devices (always 1).");
+		"gpsppsd's version, user, configuration and devices "
+		"(always 1).");
 	char labels[4 * CTL_METRICS_LABELS] = "";
 	json_t *one = json_integer(1);
 	size_t i;
@@ -214,9 +219,11 @@ static void ctl_metrics_states(const json_t *st, FILE *out)
 	static const char *const guard[] = { "warming-up", "locked",
 					     "confirming", NULL };
 	struct ctl_metrics_fam r = GAUGE("receiver_state", NULL,
-		"1 for the receiver's state: absent, opening, silent, no-fix, valid.");
+		"1 for the receiver's state: absent, opening, silent, "
+		"no-fix, valid.");
 	struct ctl_metrics_fam g = GAUGE("pairing_guard_state", NULL,
-		"1 for the jump guard's state: warming-up, locked, confirming.");
+		"1 for the jump guard's state: warming-up, locked, "
+		"confirming.");
 
 	ctl_metrics_enum(&r, "state", rx, ctl_json_str(st, "receiver.state"),
 			 out);
@@ -231,7 +238,8 @@ static void ctl_metrics_labelled(const json_t *st, FILE *out)
 	struct ctl_metrics_fam held = COUNTER("pairing_held", NULL,
 		"Seconds whose PPS sample was held back, per reason.");
 	struct ctl_metrics_fam spur = COUNTER("pps_spurious", NULL,
-		"PPS edges rejected as spurious, by sequence number or period.");
+		"PPS edges rejected as spurious, by sequence number or "
+		"period.");
 	struct ctl_metrics_fam jit = GAUGE("pps_jitter_seconds", NULL,
 		"PPS edge jitter over 64 s: kind second (against the whole "
 		"second) or interval (spread of successive intervals).");
@@ -251,24 +259,51 @@ static void ctl_metrics_labelled(const json_t *st, FILE *out)
 			   out);
 }
 
-static void ctl_metrics_failed(struct ctl_metrics_fam *f, const char *sock,
+/* The per-errno counts of a socket's "failed" object. */
+static void ctl_metrics_failed(struct ctl_metrics_fam *f, const char *labels,
 			       const json_t *failed, FILE *out)
 {
-	char labels[CTL_METRICS_LABELS];
+	char l[CTL_METRICS_LABELS];
 	const char *key;
 	json_t *v;
 
 	json_object_foreach((json_t *)failed, key, v) {
+		snprintf(l, sizeof(l), "%s", labels);
+		ctl_metrics_label(l, sizeof(l), "errno", key);
+		ctl_metrics_sample(f, l, json_object_get(v, "count"), out);
+	}
+}
+
+/* One family over both of chronyd's sockets, labelled socket="pps" and
+ * "nmea" (and path="..." for the first family). */
+static void ctl_metrics_sockets(struct ctl_metrics_fam *f, const json_t *st,
+				bool with_path, FILE *out)
+{
+	static const char *const socks[] = { "pps", "nmea" };
+	char labels[CTL_METRICS_LABELS];
+	const json_t *s;
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		s = ctl_json_get(ctl_json_get(st, "chronyd"), socks[k]);
 		labels[0] = '\0';
-		ctl_metrics_label(labels, sizeof(labels), "socket", sock);
-		ctl_metrics_label(labels, sizeof(labels), "errno", key);
-		ctl_metrics_sample(f, labels, json_object_get(v, "count"), out);
+		ctl_metrics_label(labels, sizeof(labels), "socket", socks[k]);
+		if (with_path) {
+			ctl_metrics_label(labels, sizeof(labels), "path",
+					  ctl_json_str(s, "path"));
+		}
+		if (!strcmp(f->path, "failed")) {
+			ctl_metrics_failed(f, labels, ctl_json_get(s, "failed"),
+					   out);
+		} else {
+			ctl_metrics_sample(f, labels,
+					   ctl_json_get(s, f->path), out);
+		}
 	}
 }
 
 static void ctl_metrics_chronyd(const json_t *st, FILE *out)
 {
-	static const char *const socks[] = { "pps", "nmea" };
 	struct ctl_metrics_fam fam[] = {
 		GAUGE("chronyd_socket_enabled", "enabled",
 		      "1 when gpsppsd sends this kind of sample; path: "
@@ -281,30 +316,10 @@ static void ctl_metrics_chronyd(const json_t *st, FILE *out)
 		      "since_last_delivery_s",
 		      "Seconds since the last sample delivered to chronyd."),
 	};
-	char labels[CTL_METRICS_LABELS];
-	const json_t *s;
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
-		for (k = 0; k < 2; k++) {
-			s = ctl_json_get(ctl_json_get(st, "chronyd"), socks[k]);
-			labels[0] = '\0';
-			ctl_metrics_label(labels, sizeof(labels), "socket",
-					  socks[k]);
-			if (i == 0) {
-				ctl_metrics_label(labels, sizeof(labels),
-						  "path",
-						  ctl_json_str(s, "path"));
-			}
-			if (i == 2) {
-				ctl_metrics_failed(&fam[i], socks[k],
-						   ctl_json_get(s, "failed"),
-						   out);
-				continue;
-			}
-			ctl_metrics_sample(&fam[i], labels,
-					   ctl_json_get(s, fam[i].path), out);
-		}
+		ctl_metrics_sockets(&fam[i], st, i == 0, out);
 	}
 }
 

@@ -215,8 +215,8 @@ static void ctl_summary_baud(const json_t *st, char *buf, size_t len)
 	long long det = ctl_json_int(st, "receiver.detected_baud", 0);
 	int n;
 
-	n = snprintf(buf, len, "%lld baud (%s", ctl_json_int(st, "receiver.baud",
-							  0),
+	n = snprintf(buf, len, "%lld baud (%s",
+		     ctl_json_int(st, "receiver.baud", 0),
 		     ctl_summary_str(st, "receiver.baud_mode", "fixed"));
 	if (det && n > 0 && (size_t)n < len) {
 		snprintf(buf + n, len - (size_t)n, ", decodes at %lld)", det);

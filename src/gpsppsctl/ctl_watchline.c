@@ -15,7 +15,7 @@ void ctl_watchline_header(FILE *out)
 }
 
 /* What happened to the second's PPS sample: "PPS", "PPS failed: ENOENT",
- * "PPS held: warm-up" or "" without PPS. */
+ * "PPS held: warmup" or "" without PPS. */
 static void ctl_watchline_pps(const json_t *st, char *buf, size_t len)
 {
 	const char *why = ctl_json_str(st, "last.pps");

@@ -246,7 +246,7 @@ def test_fixture(tmp):
     first = out.splitlines()[0] if out else ""
     check(rc == 0 and first == "OK: PPS samples reach chronyd",
           f"status: exit {rc}, first line {first!r}, {err!r}")
-    check("Held back       : warm-up 3, no-fix 0, no-label 2\n" in out,
+    check("Held back       : warmup 3, no_fix 0, no_edge 2\n" in out,
           f"status lacks the held-back line:\n{out}")
     for args in (["--json", "status"], ["status", "--json"]):
         rc, out, _, _ = run(args + ["--socket", peer.path])

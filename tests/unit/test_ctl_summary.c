@@ -95,9 +95,9 @@ static void test_verdict_pps(void **state)
 	set(st, "pps.edges", json_integer(0));
 	expect_verdict(st, false, "no PPS edge yet");
 	st = load_fixture();
-	set(st, "last.pps", json_string("outside-window"));
+	set(st, "last.pps", json_string("no_edge"));
 	set(st, "last.pps_sent", json_false());
-	expect_verdict(st, false, "PPS samples held back: outside-window");
+	expect_verdict(st, false, "PPS samples held back: no_edge");
 	/* Without PPS, only the NMEA samples count. */
 	st = load_fixture();
 	set(st, "pps.backend", json_string("none"));
@@ -170,12 +170,13 @@ static void test_print(void **state)
 	assert_true(n > 15);
 	expect_in(text, "\nReceiver        : /dev/serial0 at 9600 baud "
 		  "(fixed), valid\n");
-	expect_in(text, "\nNMEA delay      : last 350.200 ms, median 350.000 ms,"
-		  " spread 1.100 ms (64 samples in 64 s)\n");
+	expect_in(text, "\nNMEA delay      : last 350.200 ms, median "
+		  "350.000 ms, spread 1.100 ms (64 samples in 64 s)\n");
 	expect_in(text, "\nEdge jitter     : 1.200 us (against the whole "
 		  "second");
 	expect_in(text, "\nLast offset     : -12 ns\n");
-	expect_in(text, "\nHeld back       : warm-up 3, no-fix 0, no-label 2\n");
+	expect_in(text, "\nHeld back       : warmup 3, no_fix 0, "
+		  "no_edge 2\n");
 	expect_in(text, "\n  failed        : ENOENT 2 (chronyd is not running");
 	expect_in(text, "\nchronyd PPS     : /run/gpspps/pps.sock, 115 sent, "
 		  "last 400.000 ms ago\n");
@@ -214,13 +215,13 @@ static void test_watchline(void **state)
 	assert_string_equal(text, "2026-12-01T22:00:00Z     fix          "
 			    "-12 ns   350.200 ms  PPS, NMEA\n");
 	free(text);
-	set(st, "last.pps", json_string("outside-window"));
+	set(st, "last.pps", json_string("no_edge"));
 	set(st, "last.pps_sent", json_false());
 	set(st, "last.pps_offset_s", json_null());
 	set(st, "last.valid", json_false());
 	text = print_with(ctl_watchline_print, st);
 	expect_in(text, " no-fix ");
-	expect_in(text, "  PPS held: outside-window, NMEA\n");
+	expect_in(text, "  PPS held: no_edge, NMEA\n");
 	free(text);
 	set(st, "last.pps", json_string("sample"));
 	set(st, "chronyd.pps.last_error", json_string("ECONNREFUSED"));
