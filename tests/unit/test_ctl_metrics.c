@@ -19,28 +19,11 @@
 #include <string.h>
 
 #include "ctl_metrics.h"
-
-static json_t *load_fixture(void)
-{
-	json_error_t je;
-	json_t *st = json_load_file(CTL_FIXTURE_DIR "/status-ok.json", 0, &je);
-
-	if (!st) {
-		fail_msg("%s: %s", CTL_FIXTURE_DIR "/status-ok.json", je.text);
-	}
-	return st;
-}
+#include "ctl_testutil.h"
 
 static char *render(const json_t *st)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	assert_non_null(f);
-	ctl_metrics_print(st, f);
-	fclose(f);
-	return text;
+	return ctl_test_render(ctl_metrics_print, st);
 }
 
 /* The family a sample line belongs to: its name up to '{' or ' '. */
@@ -115,7 +98,7 @@ static void check_exposition(const char *text)
 
 static void test_fixture_exposition(void **state)
 {
-	json_t *st = load_fixture();
+	json_t *st = ctl_test_fixture();
 	char *text = render(st);
 
 	(void)state;
@@ -146,7 +129,7 @@ static void test_fixture_samples(void **state)
 		"\ngpspps_pps_open 1\n",
 		"\ngpspps_status_bad_requests_total 1\n",
 	};
-	json_t *st = load_fixture();
+	json_t *st = ctl_test_fixture();
 	char *text = render(st);
 	size_t i;
 
@@ -163,7 +146,7 @@ static void test_fixture_samples(void **state)
 /* null (never, unknown) leaves no sample and no header of its own. */
 static void test_null_no_sample(void **state)
 {
-	json_t *st = load_fixture();
+	json_t *st = ctl_test_fixture();
 	json_t *rx = json_object_get(st, "receiver");
 	char *text;
 
@@ -200,7 +183,7 @@ static void test_escape(void **state)
  * daemon's keys. */
 static void test_labels_escaped(void **state)
 {
-	json_t *st = load_fixture();
+	json_t *st = ctl_test_fixture();
 	json_t *sent = json_object_get(json_object_get(st, "receiver"),
 				       "sentences");
 	char *text;
@@ -217,15 +200,17 @@ static void test_labels_escaped(void **state)
 	json_decref(st);
 }
 
+static void print_down(const json_t *st, FILE *out)
+{
+	(void)st;
+	ctl_metrics_print_down(out);
+}
+
 static void test_down(void **state)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	char *text = ctl_test_render(print_down, NULL);
 
 	(void)state;
-	ctl_metrics_print_down(f);
-	fclose(f);
 	check_exposition(text);
 	assert_string_equal(text, "# HELP gpspps_up 1 when gpsppsd answered on "
 			    "its status socket.\n# TYPE gpspps_up gauge\n"
