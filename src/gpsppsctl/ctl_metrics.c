@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctl_json.h"
+#include "ctl_text.h"
 #include "ctl_metrics.h"
 
 #define CTL_METRICS_LABELS 512
@@ -111,12 +112,12 @@ static void ctl_metrics_label(char *buf, size_t len, const char *name,
 	snprintf(buf + n, len - n, "%s%s=\"%s\"", n ? "," : "", name, esc);
 }
 
-static void ctl_metrics_header(struct ctl_metrics_fam *f, FILE *out)
+static void ctl_metrics_header(struct ctl_metrics_fam *f, struct ctl_text *out)
 {
 	if (f->started) {
 		return;
 	}
-	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help,
+	ctl_text_printf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help,
 		f->name, f->type);
 	f->started = true;
 }
@@ -124,24 +125,25 @@ static void ctl_metrics_header(struct ctl_metrics_fam *f, FILE *out)
 /* One sample of f with labels (may be ""), the value a JSON number or
  * boolean; nothing for another type or null. */
 static void ctl_metrics_sample(struct ctl_metrics_fam *f, const char *labels,
-			       const json_t *v, FILE *out)
+			       const json_t *v, struct ctl_text *out)
 {
 	if (!json_is_number(v) && !json_is_boolean(v)) {
 		return;
 	}
 	ctl_metrics_header(f, out);
-	fprintf(out, "%s%s%s%s ", f->name, labels[0] ? "{" : "", labels,
+	ctl_text_printf(out, "%s%s%s%s ", f->name, labels[0] ? "{" : "", labels,
 		labels[0] ? "}" : "");
 	if (json_is_integer(v)) {
-		fprintf(out, "%lld\n", (long long)json_integer_value(v));
+		ctl_text_printf(out, "%lld\n",
+				(long long)json_integer_value(v));
 	} else if (json_is_boolean(v)) {
-		fprintf(out, "%d\n", json_is_true(v) ? 1 : 0);
+		ctl_text_printf(out, "%d\n", json_is_true(v) ? 1 : 0);
 	} else {
-		fprintf(out, "%.10g\n", json_real_value(v));
+		ctl_text_printf(out, "%.10g\n", json_real_value(v));
 	}
 }
 
-static void ctl_metrics_scalar_all(const json_t *st, FILE *out)
+static void ctl_metrics_scalar_all(const json_t *st, struct ctl_text *out)
 {
 	struct ctl_metrics_fam f;
 	size_t i;
@@ -155,7 +157,7 @@ static void ctl_metrics_scalar_all(const json_t *st, FILE *out)
 
 /* A sample per member of the object at path: label lname = the key. */
 static void ctl_metrics_per_key(struct ctl_metrics_fam *f, const json_t *obj,
-				const char *lname, FILE *out)
+				const char *lname, struct ctl_text *out)
 {
 	char labels[CTL_METRICS_LABELS];
 	const char *key;
@@ -171,7 +173,7 @@ static void ctl_metrics_per_key(struct ctl_metrics_fam *f, const json_t *obj,
 /* An enumeration as one 0/1 sample per possible value. */
 static void ctl_metrics_enum(struct ctl_metrics_fam *f, const char *lname,
 			     const char *const *values, const char *cur,
-			     FILE *out)
+			     struct ctl_text *out)
 {
 	char labels[CTL_METRICS_LABELS];
 	json_t *v;
@@ -185,7 +187,7 @@ static void ctl_metrics_enum(struct ctl_metrics_fam *f, const char *lname,
 	}
 }
 
-static void ctl_metrics_info(const json_t *st, FILE *out)
+static void ctl_metrics_info(const json_t *st, struct ctl_text *out)
 {
 	static const char *const keys[][2] = {
 		{ "version", "daemon.version" },
@@ -212,7 +214,7 @@ static void ctl_metrics_info(const json_t *st, FILE *out)
 	json_decref(one);
 }
 
-static void ctl_metrics_states(const json_t *st, FILE *out)
+static void ctl_metrics_states(const json_t *st, struct ctl_text *out)
 {
 	static const char *const rx[] = { "absent", "opening", "silent",
 					  "no-fix", "valid", NULL };
@@ -231,7 +233,7 @@ static void ctl_metrics_states(const json_t *st, FILE *out)
 			 out);
 }
 
-static void ctl_metrics_labelled(const json_t *st, FILE *out)
+static void ctl_metrics_labelled(const json_t *st, struct ctl_text *out)
 {
 	struct ctl_metrics_fam sent = COUNTER("receiver_sentences", NULL,
 		"NMEA sentences with a valid checksum, per sentence type.");
@@ -261,7 +263,7 @@ static void ctl_metrics_labelled(const json_t *st, FILE *out)
 
 /* The per-errno counts of a socket's "failed" object. */
 static void ctl_metrics_failed(struct ctl_metrics_fam *f, const char *labels,
-			       const json_t *failed, FILE *out)
+			       const json_t *failed, struct ctl_text *out)
 {
 	char l[CTL_METRICS_LABELS];
 	const char *key;
@@ -277,7 +279,7 @@ static void ctl_metrics_failed(struct ctl_metrics_fam *f, const char *labels,
 /* One family over both of chronyd's sockets, labelled socket="pps" and
  * "nmea" (and path="..." for the first family). */
 static void ctl_metrics_sockets(struct ctl_metrics_fam *f, const json_t *st,
-				bool with_path, FILE *out)
+				bool with_path, struct ctl_text *out)
 {
 	static const char *const socks[] = { "pps", "nmea" };
 	char labels[CTL_METRICS_LABELS];
@@ -302,7 +304,7 @@ static void ctl_metrics_sockets(struct ctl_metrics_fam *f, const json_t *st,
 	}
 }
 
-static void ctl_metrics_chronyd(const json_t *st, FILE *out)
+static void ctl_metrics_chronyd(const json_t *st, struct ctl_text *out)
 {
 	struct ctl_metrics_fam fam[] = {
 		GAUGE("chronyd_socket_enabled", "enabled",
@@ -323,23 +325,30 @@ static void ctl_metrics_chronyd(const json_t *st, FILE *out)
 	}
 }
 
-static void ctl_metrics_up(int up, FILE *out)
+static void ctl_metrics_up(int up, struct ctl_text *out)
 {
-	fprintf(out, "# HELP gpspps_up 1 when gpsppsd answered on its status "
-		"socket.\n# TYPE gpspps_up gauge\ngpspps_up %d\n", up);
+	ctl_text_printf(out, "# HELP gpspps_up 1 when gpsppsd answered on its "
+			"status socket.\n# TYPE gpspps_up gauge\n"
+			"gpspps_up %d\n", up);
 }
 
-void ctl_metrics_print(const json_t *st, FILE *out)
+char *ctl_metrics_render(const json_t *st)
 {
+	struct ctl_text text = CTL_TEXT_INIT, *out = &text;
+
 	ctl_metrics_up(1, out);
 	ctl_metrics_info(st, out);
 	ctl_metrics_states(st, out);
 	ctl_metrics_scalar_all(st, out);
 	ctl_metrics_labelled(st, out);
 	ctl_metrics_chronyd(st, out);
+	return ctl_text_take(out);
 }
 
-void ctl_metrics_print_down(FILE *out)
+char *ctl_metrics_render_down(void)
 {
-	ctl_metrics_up(0, out);
+	struct ctl_text out = CTL_TEXT_INIT;
+
+	ctl_metrics_up(0, &out);
+	return ctl_text_take(&out);
 }

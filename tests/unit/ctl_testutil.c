@@ -20,15 +20,3 @@ json_t *ctl_test_fixture(void)
 	}
 	return st;
 }
-
-char *ctl_test_render(void (*fn)(const json_t *, FILE *), const json_t *st)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	assert_non_null(f);
-	fn(st, f);
-	fclose(f);
-	return text;
-}

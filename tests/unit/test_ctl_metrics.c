@@ -23,7 +23,10 @@
 
 static char *render(const json_t *st)
 {
-	return ctl_test_render(ctl_metrics_print, st);
+	char *text = ctl_metrics_render(st);
+
+	assert_non_null(text);
+	return text;
 }
 
 /* The family a sample line belongs to: its name up to '{' or ' '. */
@@ -200,15 +203,9 @@ static void test_labels_escaped(void **state)
 	json_decref(st);
 }
 
-static void print_down(const json_t *st, FILE *out)
-{
-	(void)st;
-	ctl_metrics_print_down(out);
-}
-
 static void test_down(void **state)
 {
-	char *text = ctl_test_render(print_down, NULL);
+	char *text = ctl_metrics_render_down();
 
 	(void)state;
 	check_exposition(text);

@@ -131,7 +131,7 @@ static void expect_in(const char *text, const char *words)
 static void test_print(void **state)
 {
 	json_t *st = ctl_test_fixture();
-	char *text = ctl_test_render(ctl_summary_print, st);
+	char *text = ctl_summary_render(st);
 	char *line, *save = NULL;
 	char *copy = strdup(text);
 	int n = 0;
@@ -176,7 +176,7 @@ static void test_print_nulls(void **state)
 	set(st, "receiver.since_last_byte_s", json_null());
 	set(st, "pairing.last_offset_s", json_null());
 	set(st, "chronyd.nmea.enabled", json_false());
-	text = ctl_test_render(ctl_summary_print, st);
+	text = ctl_summary_render(st);
 	expect_in(text, "last never\n");
 	expect_in(text, "\nLast byte       : never\n");
 	expect_in(text, "\nLast offset     : -\n");
@@ -191,7 +191,7 @@ static void test_watchline(void **state)
 	char *text;
 
 	(void)state;
-	text = ctl_test_render(ctl_watchline_print, st);
+	text = ctl_watchline_render(st);
 	assert_string_equal(text, "2026-12-01T22:00:00Z     fix          "
 			    "-12 ns   350.200 ms  PPS, NMEA\n");
 	free(text);
@@ -199,14 +199,14 @@ static void test_watchline(void **state)
 	set(st, "last.pps_sent", json_false());
 	set(st, "last.pps_offset_s", json_null());
 	set(st, "last.valid", json_false());
-	text = ctl_test_render(ctl_watchline_print, st);
+	text = ctl_watchline_render(st);
 	expect_in(text, " no-fix ");
 	expect_in(text, "  PPS held: no_edge, NMEA\n");
 	free(text);
 	set(st, "last.pps", json_string("sample"));
 	set(st, "chronyd.pps.last_error", json_string("ECONNREFUSED"));
 	set(st, "last.nmea_sent", json_false());
-	text = ctl_test_render(ctl_watchline_print, st);
+	text = ctl_watchline_render(st);
 	expect_in(text, "PPS failed: ECONNREFUSED, NMEA not sent\n");
 	free(text);
 	json_decref(st);
