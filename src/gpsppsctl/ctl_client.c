@@ -106,7 +106,9 @@ static int ctl_client_wait(int fd, short events, int64_t deadline)
 	return r == 0 ? -ETIMEDOUT : 0;
 }
 
-static int ctl_client_connect(const char *path, int64_t deadline)
+/* A Unix stream connect completes or fails at once (EAGAIN: the
+ * listener's backlog is full), it never is in progress. */
+static int ctl_client_connect(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd, r;
@@ -120,12 +122,8 @@ static int ctl_client_connect(const char *path, int64_t deadline)
 		return -errno;
 	}
 	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	if (r < 0 && errno == EINPROGRESS) {
-		r = ctl_client_wait(fd, POLLOUT, deadline);
-	} else if (r < 0) {
-		r = -errno;
-	}
 	if (r < 0) {
+		r = -errno;
 		close(fd);
 		return r;
 	}
@@ -164,7 +162,7 @@ static int ctl_client_open(const char *request, const char *path,
 	struct ctl_watch *w;
 	int fd, r;
 
-	fd = ctl_client_connect(path, deadline);
+	fd = ctl_client_connect(path);
 	r = fd < 0 ? fd : ctl_client_send(fd, request, deadline);
 	if (r < 0) {
 		if (fd >= 0) {
@@ -188,7 +186,7 @@ static int ctl_client_open(const char *request, const char *path,
 /* Index of the first '\n' in the buffer, or -1. */
 static ssize_t ctl_client_newline(const struct ctl_watch *w)
 {
-	const char *nl = memchr(w->buf, '\n', w->len);
+	const char *nl = w->len ? memchr(w->buf, '\n', w->len) : NULL;
 
 	return nl ? nl - w->buf : -1;
 }
