@@ -10,15 +10,39 @@
 /* A pulse or a delivery older than this is "not arriving" (they come
  * once a second). */
 #define CTL_SUMMARY_STALE_S 2.5
+/* gpsppsd's own limit for "silent" (gpsppsd(8)). */
+#define CTL_SUMMARY_SILENT_S 5.0
 #define CTL_SUMMARY_W 16
 
 /* Each check writes what is wrong into buf and returns true, or returns
  * false when its link of the chain works. */
+/* A silent receiver: no byte at all, or bytes that never decode (with
+ * the rate that did decode when gpsppsd probed, if any). */
+static void ctl_summary_silent(const json_t *st, const char *dev, char *buf,
+			       size_t len)
+{
+	long long bad = ctl_json_int(st, "receiver.bad_checksums", 0);
+	long long rate = ctl_json_int(st, "receiver.detected_baud", 0);
+	double since;
+
+	if (!ctl_json_num(st, "receiver.since_last_byte_s", &since) ||
+	    since >= CTL_SUMMARY_SILENT_S) {
+		snprintf(buf, len, "receiver %s silent: no byte for %.0f s or "
+			 "more", dev, CTL_SUMMARY_SILENT_S);
+	} else if (rate) {
+		snprintf(buf, len, "receiver %s: bytes but no valid sentence: "
+			 "it decodes at %lld baud (baud %lld, or baud auto)",
+			 dev, rate, rate);
+	} else {
+		snprintf(buf, len, "receiver %s: bytes but no valid sentence "
+			 "(%lld bad checksums): wrong baud rate?", dev, bad);
+	}
+}
+
 static bool ctl_summary_receiver(const json_t *st, char *buf, size_t len)
 {
 	const char *state = ctl_json_str(st, "receiver.state");
 	const char *dev = ctl_json_str(st, "receiver.device");
-	long long bad = ctl_json_int(st, "receiver.bad_checksums", 0);
 
 	dev = dev ? dev : "(no device)";
 	if (!state) {
@@ -30,12 +54,8 @@ static bool ctl_summary_receiver(const json_t *st, char *buf, size_t len)
 			 "device", dev);
 	} else if (!strcmp(state, "opening")) {
 		snprintf(buf, len, "receiver %s: no byte yet", dev);
-	} else if (!strcmp(state, "silent") && bad > 0) {
-		snprintf(buf, len, "receiver %s: bytes but no valid sentence "
-			 "(%lld bad checksums): wrong baud rate?", dev, bad);
 	} else if (!strcmp(state, "silent")) {
-		snprintf(buf, len, "receiver %s silent: no NMEA sentence",
-			 dev);
+		ctl_summary_silent(st, dev, buf, len);
 	} else if (!strcmp(state, "no-fix")) {
 		snprintf(buf, len, "receiver %s has no fix", dev);
 	} else {
@@ -229,8 +249,8 @@ static void ctl_summary_baud(const json_t *st, char *buf, size_t len)
 
 static void ctl_summary_receiver_fields(const json_t *st, struct ctl_text *out)
 {
-	char buf[512], t[32];
-	double rate = 0;
+	char buf[512], t[32], rate[16] = "-";
+	double r;
 
 	ctl_summary_baud(st, t, sizeof(t));
 	ctl_summary_field(out, "Receiver", "%s at %s, %s",
@@ -246,8 +266,10 @@ static void ctl_summary_receiver_fields(const json_t *st, struct ctl_text *out)
 			  ctl_json_int(st, "receiver.bad_checksums", 0),
 			  ctl_json_int(st, "receiver.dropped_bytes", 0),
 			  ctl_json_int(st, "receiver.overlong", 0));
-	ctl_json_num(st, "receiver.epochs_per_s", &rate);
-	ctl_summary_field(out, "Epochs", "%lld, %.2f per second, last %s",
+	if (ctl_json_num(st, "receiver.epochs_per_s", &r)) {
+		snprintf(rate, sizeof(rate), "%.2f", r);
+	}
+	ctl_summary_field(out, "Epochs", "%lld, %s per second, last %s",
 			  ctl_json_int(st, "receiver.epochs", 0), rate,
 			  ctl_summary_str(st, "receiver.last_epoch", "never"));
 	ctl_summary_field(out, "Last byte", "%s",

@@ -67,8 +67,17 @@ static void test_verdict_receiver(void **state)
 	expect_verdict(st, false, "2 bad checksums): wrong baud rate?");
 	st = ctl_test_fixture();
 	set(st, "receiver.state", json_string("silent"));
-	set(st, "receiver.bad_checksums", json_integer(0));
-	expect_verdict(st, false, "silent: no NMEA sentence");
+	set(st, "receiver.detected_baud", json_integer(38400));
+	expect_verdict(st, false, "it decodes at 38400 baud (baud 38400, or "
+		       "baud auto)");
+	st = ctl_test_fixture();
+	set(st, "receiver.state", json_string("silent"));
+	set(st, "receiver.since_last_byte_s", json_real(7.5));
+	expect_verdict(st, false, "silent: no byte for 5 s or more");
+	st = ctl_test_fixture();
+	set(st, "receiver.state", json_string("silent"));
+	set(st, "receiver.since_last_byte_s", json_null());
+	expect_verdict(st, false, "silent: no byte for 5 s or more");
 	st = ctl_test_fixture();
 	set(st, "receiver.state", json_string("no-fix"));
 	expect_verdict(st, false, "has no fix");
@@ -176,8 +185,9 @@ static void test_print_nulls(void **state)
 	set(st, "receiver.since_last_byte_s", json_null());
 	set(st, "pairing.last_offset_s", json_null());
 	set(st, "chronyd.nmea.enabled", json_false());
+	set(st, "receiver.epochs_per_s", json_null());
 	text = ctl_summary_render(st);
-	expect_in(text, "last never\n");
+	expect_in(text, "\nEpochs          : 120, - per second, last never\n");
 	expect_in(text, "\nLast byte       : never\n");
 	expect_in(text, "\nLast offset     : -\n");
 	expect_in(text, "\nchronyd NMEA    : off\n");
