@@ -9,6 +9,20 @@
 
 #define CTL_WATCHLINE_FMT "%-24s %-6s %12s %12s  %s\n"
 
+bool ctl_watchline_show(struct ctl_watchline_state *s, const json_t *st)
+{
+	const char *t = ctl_json_str(st, "last.time");
+
+	t = t ? t : "";
+	if (!strncmp(s->label, t, sizeof(s->label))) {
+		s->repeats++;
+	} else {
+		snprintf(s->label, sizeof(s->label), "%s", t);
+		s->repeats = 0;
+	}
+	return s->repeats != 1;
+}
+
 char *ctl_watchline_header(void)
 {
 	struct ctl_text out = CTL_TEXT_INIT;

@@ -239,12 +239,38 @@ static int verb_status(const struct ctl_args *a)
 	return r < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }
 
-static int verb_watch(const struct ctl_args *a)
+/* The next object of the stream, printed unless it repeats the line
+ * before (ctl_watchline_show): 1 printed, 0 not, -1 error (said). */
+static int watch_one(struct ctl_watch *w, const struct ctl_args *a,
+		     struct ctl_watchline_state *seen)
 {
 	char err[CTL_ERRLEN];
-	struct ctl_watch *w;
 	json_t *st;
-	long n;
+	int shown = 1;
+
+	if (ctl_watch_next(w, a->o.timeout_ms, &st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "gpsppsctl: %s\n", err);
+		return -1;
+	}
+	if (a->o.json) {
+		printf("%s\n", ctl_watch_line(w));
+	} else if (ctl_watchline_show(seen, st)) {
+		put_text(ctl_watchline_render(st));
+	} else {
+		shown = 0;
+	}
+	fflush(stdout);
+	json_decref(st);
+	return shown;
+}
+
+static int verb_watch(const struct ctl_args *a)
+{
+	struct ctl_watchline_state seen = { 0 };
+	char err[CTL_ERRLEN];
+	struct ctl_watch *w;
+	long n = 0;
+	int r = 0;
 
 	w = ctl_watch_open(a->o.socket, a->o.timeout_ms, err, sizeof(err));
 	if (!w) {
@@ -254,23 +280,12 @@ static int verb_watch(const struct ctl_args *a)
 	if (!a->o.json) {
 		put_text(ctl_watchline_header());
 	}
-	for (n = 0; !a->count || n < a->count; n++) {
-		if (ctl_watch_next(w, a->o.timeout_ms, &st, err,
-				   sizeof(err)) < 0) {
-			fprintf(stderr, "gpsppsctl: %s\n", err);
-			ctl_watch_close(w);
-			return CTL_EXIT_FAIL;
-		}
-		if (a->o.json) {
-			printf("%s\n", ctl_watch_line(w));
-		} else {
-			put_text(ctl_watchline_render(st));
-		}
-		fflush(stdout);
-		json_decref(st);
+	while (r >= 0 && (!a->count || n < a->count)) {
+		r = watch_one(w, a, &seen);
+		n += r > 0;
 	}
 	ctl_watch_close(w);
-	return CTL_EXIT_OK;
+	return r < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }
 
 /* The exposition into *text, or gpspps_up 0 alone when gpsppsd did not

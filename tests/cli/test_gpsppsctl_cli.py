@@ -223,15 +223,30 @@ def test_bad_peers(tmp):
 
 # ---- the schema's example object ----
 
+# The seconds of the objects the fixture peer sends a watcher, as
+# gpsppsd's timer may: the one at connection and the first tick carry the
+# same second, then a receiver that stalls after :01.
+WATCH_LABELS = ["22:00:00", "22:00:00", "22:00:01", "22:00:01", "22:00:01",
+                "22:00:01"]
+
+
+def watch_lines(obj):
+    out = []
+    for t in WATCH_LABELS:
+        obj["last"]["time"] = f"2026-12-01T{t}Z"
+        out.append((json.dumps(obj) + "\n").encode())
+    return out
+
+
 def fixture_peer(path, obj=None):
     with open(FIXTURE) as f:
-        line = (json.dumps(obj) if obj else f.read().strip()) + "\n"
+        text = f.read().strip()
+    line = (json.dumps(obj) if obj else text) + "\n"
+    stream = watch_lines(json.loads(text))
 
     def answer(req):
-        if req == b"watch\n":
-            return [line.encode()] * 3
-        return line.encode()
-    return Peer(path, answer), line
+        return stream if req == b"watch\n" else line.encode()
+    return Peer(path, answer), line, stream
 
 
 def promtool(text):
@@ -241,7 +256,7 @@ def promtool(text):
 
 
 def test_fixture(tmp):
-    peer, line = fixture_peer(f"{tmp}/ok.sock")
+    peer, line, stream = fixture_peer(f"{tmp}/ok.sock")
     rc, out, err, _ = run(["status", "--socket", peer.path])
     first = out.splitlines()[0] if out else ""
     check(rc == 0 and first == "OK: PPS samples reach chronyd",
@@ -253,14 +268,18 @@ def test_fixture(tmp):
         check(rc == 0 and out == line,
               f"gpsppsctl {' '.join(args)} printed {out!r}, daemon sent "
               f"{line!r}")
-    rc, out, _, _ = run(["--count", "3", "--socket", peer.path, "watch"])
+    # The first repeat of a second is not shown, later ones are (stalled).
+    rc, out, _, _ = run(["--count", "4", "--socket", peer.path, "watch"])
     rows = out.splitlines()
-    check(rc == 0 and len(rows) == 4 and rows[0].startswith("Second (UTC)")
-          and all("PPS, NMEA" in r for r in rows[1:]),
-          f"watch --count 3: exit {rc}, {rows}")
-    rc, out, _, _ = run(["watch", "-n", "2", "--json", "--socket",
+    labels = [r.split()[0][11:19] for r in rows[1:]]
+    check(rc == 0 and rows[0].startswith("Second (UTC)") and
+          labels == ["22:00:00", "22:00:01", "22:00:01", "22:00:01"] and
+          all("PPS, NMEA" in r for r in rows[1:]),
+          f"watch --count 4: exit {rc}, {rows}")
+    rc, out, _, _ = run(["watch", "-n", "3", "--json", "--socket",
                          peer.path])
-    check(rc == 0 and out == line * 2, f"watch --json printed {out!r}")
+    check(rc == 0 and out.encode() == b"".join(stream[:3]),
+          f"watch --json printed {out!r}")
     rc, out, _, _ = run(["metrics", "--socket", peer.path])
     check(rc == 0 and "\ngpspps_up 1\n" in out, f"metrics: exit {rc}")
     if not shutil.which("promtool"):
@@ -274,7 +293,7 @@ def test_fixture(tmp):
     odd["receiver"]["device"] = '/dev/we"ird\\pa\nth'
     odd["receiver"]["sentences"]['X"Y'] = 1
     odd["chronyd"]["pps"]["failed"]["E\\2"] = {"count": 1, "meaning": "?"}
-    peer, _ = fixture_peer(f"{tmp}/odd.sock", odd)
+    peer, _, _ = fixture_peer(f"{tmp}/odd.sock", odd)
     rc, out, _, _ = run(["metrics", "--socket", peer.path])
     prc, msg = promtool(out)
     check(rc == 0 and prc == 0 and 'device="/dev/we\\"ird\\\\pa\\nth"' in out,

@@ -11,9 +11,10 @@
 - status --json: an object with exactly the keys, at every level, of the
   one the socket gives a client directly, the same pid, counters in
   between.
-- watch --count 5: a header and 5 lines, one per second (consecutive UTC
-  labels, 3 to 8 s in all), each saying PPS went to chronyd; an endless
-  watch stops at SIGINT at once.
+- watch --count 5: a header and 5 lines, one per second (UTC labels a
+  second apart, one step of two allowed: see test_watch; 3 to 8 s in
+  all), each saying PPS went to chronyd; an endless watch stops at
+  SIGINT at once.
 - metrics: promtool check metrics accepts it, gpspps_up 1, PPS samples
   sent; --output writes a file promtool accepts and leaves no temporary.
 - chronyd stopped, gpsppsd running: status says NOT OK and why (ENOENT or
@@ -193,9 +194,13 @@ def test_watch(d):
     check(rc == 0 and len(rows) == 6 and rows[0].startswith("Second (UTC)"),
           f"watch --count 5: exit {rc}, {err!r}\n{out}")
     check(3.0 <= dt <= 8.0, f"watch --count 5 took {dt:.1f} s")
+    # gpsppsd sends on its own 1 s timer, not at each epoch: when the
+    # timer's phase crosses the epochs', one second may be in no object
+    # (and one in two, which gpsppsctl shows once).
     secs = [label_s(r) for r in rows[1:]]
-    check(all(b - a == 1 for a, b in zip(secs, secs[1:])),
-          f"watch labels are not consecutive seconds: {rows[1:]}")
+    steps = [b - a for a, b in zip(secs, secs[1:])]
+    check(all(s in (1, 2) for s in steps) and steps.count(2) <= 1,
+          f"watch labels are not a second apart: {rows[1:]}")
     check(all(" fix " in r and r.endswith("PPS, NMEA") for r in rows[1:]),
           f"watch lines without fix or PPS, NMEA sent: {rows[1:]}")
     p = subprocess.Popen([CTL, "--socket", f"{d}/status.sock", "watch"],

@@ -222,6 +222,28 @@ static void test_watchline(void **state)
 	json_decref(st);
 }
 
+/* The first repeat of a second is not shown; more repeats are. */
+static void test_watchline_show(void **state)
+{
+	static const char *const labels[] = { "00", "00", "01", "02", "02",
+					      "02", "02", NULL, NULL, NULL };
+	static const bool want[] = { true, false, true, true, false, true,
+				     true, true, false, true };
+	struct ctl_watchline_state seen = { 0 };
+	char t[32];
+	json_t *st = ctl_test_fixture();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		snprintf(t, sizeof(t), "2026-12-01T22:00:%sZ",
+			 labels[i] ? labels[i] : "");
+		set(st, "last.time", labels[i] ? json_string(t) : json_null());
+		assert_int_equal(ctl_watchline_show(&seen, st), want[i]);
+	}
+	json_decref(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_print_nulls),
 		cmocka_unit_test(test_watchline),
+		cmocka_unit_test(test_watchline_show),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
