@@ -14,7 +14,8 @@ esac
 build_pkgs="gcc libc6-dev meson ninja-build pkg-config libjansson-dev
 	libgpiod-dev libcmocka-dev pps-tools"
 run_pkgs="python3"
-test_pkgs="clang libclang-rt-dev strace man-db valgrind sntp"
+test_pkgs="clang libclang-rt-dev strace man-db valgrind sntp prometheus
+	bash-completion"
 vm_pkgs="qemu-system-x86 busybox-static cpio kmod gcc make"
 pkg_pkgs="debhelper dpkg-dev fakeroot lintian debootstrap devscripts systemd
 	systemd-container zstd"
