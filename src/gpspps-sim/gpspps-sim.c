@@ -63,6 +63,8 @@ struct sim_config {
 	int baud;
 	speed_t speed;
 	long long count;        /* 0: until signalled */
+	long long switch_at;    /* --baud-from: epoch number, -1: none */
+	int switch_baud;
 	const char *pty_link;
 	const char *log_path;
 	bool leap_at_given;
@@ -121,6 +123,8 @@ static const char usage_text[] =
 	"  --leap-at TIME       label of the inserted leap second,\n"
 	"                       YYYY-MM-DDTHH:MM:60 (implies --fault leap;\n"
 	"                       default: the next UTC midnight)\n"
+	"  --baud-from N:RATE   from epoch N on, send at RATE baud (a receiver\n"
+	"                       reconfigured while running)\n"
 	"  --count N            stop after N epochs (default 0: until signalled)\n"
 	"  --log FILE           write one JSON line per epoch to FILE\n"
 	"  --verbose            report each epoch on standard error\n"
@@ -130,7 +134,7 @@ static const char usage_text[] =
 enum opt_id {
 	OPT_PTY = 256, OPT_BAUD, OPT_TALKER, OPT_SENTENCES, OPT_RATE,
 	OPT_DECIMALS, OPT_DELAY, OPT_JITTER, OPT_SEED, OPT_FAULT, OPT_LEAP_AT,
-	OPT_COUNT, OPT_LOG, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
+	OPT_COUNT, OPT_SWITCH_BAUD, OPT_LOG, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -146,6 +150,7 @@ static const struct option long_opts[] = {
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "leap-at", required_argument, NULL, OPT_LEAP_AT },
 	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "baud-from", required_argument, NULL, OPT_SWITCH_BAUD },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -180,7 +185,8 @@ static int parse_ll(const char *s, long long min, long long max,
 	return 0;
 }
 
-static int parse_baud(struct sim_config *cfg, const char *arg)
+/* Index in bauds[] of a rate given as text, or -1. */
+static int baud_index(const char *arg)
 {
 	long long v;
 	size_t i;
@@ -188,15 +194,25 @@ static int parse_baud(struct sim_config *cfg, const char *arg)
 	if (parse_ll(arg, 1, INT_MAX, &v) == 0) {
 		for (i = 0; i < sizeof(bauds) / sizeof(bauds[0]); i++) {
 			if (bauds[i].baud == v) {
-				cfg->baud = bauds[i].baud;
-				cfg->speed = bauds[i].speed;
-				return 0;
+				return (int)i;
 			}
 		}
 	}
-	log_err("--baud %s: not one of 1200, 2400, 4800, 9600, 19200, 38400, "
-		"57600, 115200, 230400, 460800, 921600", arg);
-	return -EINVAL;
+	return -1;
+}
+
+static int parse_baud(struct sim_config *cfg, const char *arg)
+{
+	int i = baud_index(arg);
+
+	if (i < 0) {
+		log_err("--baud %s: not one of 1200, 2400, 4800, 9600, 19200, "
+			"38400, 57600, 115200, 230400, 460800, 921600", arg);
+		return -EINVAL;
+	}
+	cfg->baud = bauds[i].baud;
+	cfg->speed = bauds[i].speed;
+	return 0;
 }
 
 static int parse_talker(struct sim_config *cfg, const char *arg)
@@ -228,6 +244,27 @@ static int parse_int_opt(const char *name, const char *arg, long long min,
 			min, max);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+static int parse_switch_baud(struct sim_config *cfg, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	char num[32];
+	int i = colon != NULL ? baud_index(colon + 1) : -1;
+
+	if (colon == NULL || (size_t)(colon - arg) >= sizeof(num) || i < 0) {
+		log_err("--baud-from %s: need EPOCH:RATE, e.g. 10:38400, with "
+			"RATE one of --baud's", arg);
+		return -EINVAL;
+	}
+	memcpy(num, arg, (size_t)(colon - arg));
+	num[colon - arg] = '\0';
+	if (parse_int_opt("baud-from", num, 0, LLONG_MAX,
+			  &cfg->switch_at) != 0) {
+		return -EINVAL;
+	}
+	cfg->switch_baud = bauds[i].baud;
 	return 0;
 }
 
@@ -381,6 +418,8 @@ static int parse_one(struct sim_config *cfg, int c, const char *arg)
 	case OPT_COUNT:
 		rc = parse_int_opt("count", arg, 0, LLONG_MAX, &cfg->count);
 		break;
+	case OPT_SWITCH_BAUD:
+		return parse_switch_baud(cfg, arg);
 	case OPT_LOG:
 		cfg->log_path = arg;
 		break;
@@ -407,6 +446,7 @@ static void config_defaults(struct sim_config *cfg)
 	cfg->delay_ns = 350 * TU_NS_PER_MS;
 	cfg->baud = 9600;
 	cfg->speed = B9600;
+	cfg->switch_at = -1;
 }
 
 /*
@@ -905,12 +945,25 @@ static void linger(struct sim *s)
 	}
 }
 
+/* --baud-from: the receiver was told to send at another rate. */
+static void switch_baud(struct sim *s)
+{
+	log_notice("epoch %lld: the receiver now sends at %d baud (was %d)",
+		   s->seq, s->cfg.switch_baud, s->cfg.baud);
+	s->cfg.baud = s->cfg.switch_baud;
+	s->char_ns = 10 * TU_NS_PER_SEC / s->cfg.baud;
+	s->line_baud = 0;
+}
+
 static int sim_run(struct sim *s)
 {
 	int64_t iv = simgen_interval_ns(s->gen);
 	int64_t slot = next_slot(s, tu_now(CLOCK_REALTIME));
 
 	while (!stop_signal && (s->cfg.count == 0 || s->seq < s->cfg.count)) {
+		if (s->seq == s->cfg.switch_at) {
+			switch_baud(s);
+		}
 		slot = check_schedule(s, slot);
 		run_epoch(s, slot);
 		s->seq++;
