@@ -27,6 +27,7 @@ struct gpsppsd_config {
 	long pps_edge;                   /* enum pps_polarity */
 	char pps_socket[CONF_PATH_MAX];
 	char nmea_socket[CONF_PATH_MAX];
+	char status_socket[CONF_PATH_MAX]; /* "none": no status socket */
 	bool nmea_samples;               /* send NMEA timing samples */
 	int64_t window_min_ns;
 	int64_t window_max_ns;
@@ -38,6 +39,9 @@ struct gpsppsd_config {
 	int64_t char_time_ns;            /* -1: auto (serial_line_char_ns) */
 	bool debug;
 	char state_directory[CONF_PATH_MAX]; /* kept across restarts */
+	/* Not a key: the config file that was read, "" when none (a missing
+	 * default file); set by the program for the status report. */
+	char config_file[CONF_PATH_MAX];
 };
 
 /* Fill *cfg with the compiled-in defaults. */

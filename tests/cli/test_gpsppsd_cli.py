@@ -3,7 +3,8 @@
 
 - --check: "configuration OK" (exit 0) on a good file; on a file with many
   errors, every error on its own line with FILE:LINE and the value, then
-  "configuration has errors" last (exit 1).  A missing --config FILE is an
+  "configuration has errors" last (exit 1); status-socket too long for a
+  Unix socket, or equal to a chronyd socket, named by its line.  A missing --config FILE is an
   error, a missing default file is not.
 - Command-line values win over the file, wherever --config stands.
 - Bad options: exit 1 with a message naming the option, nothing started.
@@ -449,6 +450,24 @@ def test_every_key_in_a_file(tmp):
           f"the --help defaults as a file: exit {rc}: {err!r}")
 
 
+def test_check_status_socket(tmp):
+    """--check takes status-socket none or a path a Unix socket can have,
+    and names the line of one that is too long or is a chronyd socket."""
+    long_bad = f"{tmp}/" + "s" * (108 - len(tmp) - 1)
+    conf = write(f"{tmp}/status.conf", f"status-socket {long_bad}\n"
+                 f"pps-socket {tmp}/p.sock\nstatus-socket {tmp}/p.sock\n")
+    rc, out, err, _ = run(["--config", conf, "--check"])
+    check(rc == 1 and f"{conf}:1: status-socket: {long_bad} is longer "
+          "than 107 bytes" in err,
+          f"--check of a 108-byte status-socket: exit {rc}: {err!r}")
+    check(f"{conf}:3: status-socket {tmp}/p.sock is also a chronyd socket"
+          in err, f"--check of status-socket = pps-socket: {err!r}")
+    conf = write(f"{tmp}/status-none.conf", "status-socket none\n")
+    rc, out, err, _ = run(["--config", conf, "--check"])
+    check(rc == 0 and out.strip() == "configuration OK",
+          f"--check of status-socket none: exit {rc}: {err!r}")
+
+
 def main():
     with TestDir("gpspps-cli-") as tmp:
         kinds = test_help_matches_man()
@@ -460,6 +479,7 @@ def main():
         test_cmdline_overrides(tmp)
         test_bad_options(tmp)
         test_every_key_in_a_file(tmp)
+        test_check_status_socket(tmp)
         test_start_refusals(tmp, kinds)
         test_replay(tmp)
     if failures:
