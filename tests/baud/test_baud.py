@@ -52,7 +52,8 @@ def gpsppsd(d, tty, baud, log, extra=()):
                  "--baud", baud, "--state-directory", f"{d}/state",
                  "--pps", "sim:jitter=2us,seed=7",
                  "--pps-socket", f"{d}/pps.sock",
-                 "--nmea-socket", f"{d}/nmea.sock"] + list(extra),
+                 "--nmea-socket", f"{d}/nmea.sock",
+                 "--status-socket", f"{d}/status.sock"] + list(extra),
                 os.path.join(d, log))
 
 
@@ -83,6 +84,31 @@ def wait_count(proc, pattern, count, timeout):
         time.sleep(0.1)
     fail(f"{pattern!r} not seen {count} times in {timeout} s:\n"
          f"{text(proc)[-3000:]}")
+
+
+def status(d):
+    """The receiver object of gpsppsd's status socket."""
+    import json
+    import socket
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect(f"{d}/status.sock")
+        s.sendall(b"status\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return json.loads(data)["receiver"]
+
+
+def check_status(d, baud, mode, detected):
+    r = status(d)
+    got = (r["baud"], r["baud_mode"], r["detected_baud"])
+    if got != (baud, mode, detected):
+        fail(f"status says baud, baud_mode, detected_baud = {got}, not "
+             f"{(baud, mode, detected)}")
 
 
 def state_rate(d):
@@ -131,6 +157,7 @@ def scenario_rates(d):
             if state_rate(d) != r:
                 fail(f"state file says {state_rate(d)} after settling on {r}")
             wait_samples(c, settled, 2, 30, f"after settling on {r}")
+            check_status(d, r, "auto", r)
             print(f"{r:>6} baud: settled in {took:4.1f} s, samples reach "
                   "chronyd")
             if i < len(RATES) - 1:
@@ -244,6 +271,7 @@ def scenario_report(d):
     wait_count(daemon, r"sends at 38400 baud, not 9600", 1, 30)
     t = time.time_ns()
     time.sleep(12)          # past another 5 s without a sentence
+    check_status(d, 9600, "fixed", 38400)
     daemon.stop()
     s.stop()
     out = text(daemon)
