@@ -17,6 +17,7 @@
 #include "pair.h"
 #include "pps.h"
 #include "serial.h"
+#include "share.h"
 #include "sock.h"
 #include "statefile.h"
 #include "status.h"
@@ -90,6 +91,8 @@ struct daemon {
 	int64_t last_good_mono;   /* last valid sentence at the port's rate */
 	uint64_t good_seen, bad_seen, bytes_at_good;  /* main decoder */
 	unsigned bad_run;         /* bad checksums since the last valid one */
+
+	struct share *share;      /* share-pty, share-tcp; NULL when off */
 };
 
 static int64_t backoff_next(struct backoff *b)
@@ -738,6 +741,7 @@ static void baud_watch(struct daemon *d)
 static void feed_bytes(struct daemon *d, const unsigned char *buf, size_t n,
 		       int64_t rx, int64_t mono)
 {
+	share_write(d->share, buf, n);
 	if (d->probe != NULL) {
 		probe_feed(d, buf, n);
 		return;
@@ -784,6 +788,28 @@ static void baud_opened(struct daemon *d)
 	probe_start(d, false);
 	log_notice("baud auto: probing %s, %ld baud first%s", d->cfg->device,
 		   d->baud, d->good_baud ? " (the last rate that worked)" : "");
+}
+
+/* share-pty, share-tcp: the exact bytes read, for gpsd and others. */
+static int share_start(struct daemon *d, char *err, size_t errlen)
+{
+	const struct gpsppsd_config *cfg = d->cfg;
+
+	if (strcmp(cfg->share_pty, "none") == 0 &&
+	    strcmp(cfg->share_tcp, "none") == 0) {
+		return 0;
+	}
+	d->share = share_create(d->loop, cfg->share_pty, cfg->share_tcp, err,
+				errlen);
+	if (d->share == NULL) {
+		return -EINVAL;
+	}
+	log_notice("sharing the receiver's bytes:%s%s%s%s",
+		   strcmp(cfg->share_pty, "none") ? " pty " : "",
+		   strcmp(cfg->share_pty, "none") ? cfg->share_pty : "",
+		   strcmp(cfg->share_tcp, "none") ? " tcp " : "",
+		   strcmp(cfg->share_tcp, "none") ? cfg->share_tcp : "");
+	return 0;
 }
 
 /* The rate to open at: fixed, or the last one that worked (9600 when
@@ -983,6 +1009,10 @@ static int daemon_init(struct daemon *d, char *err, size_t errlen)
 		return r;
 	}
 	baud_init(d);
+	r = share_start(d, err, errlen);
+	if (r < 0) {
+		return r;
+	}
 	start_status_server(d);
 	serial_try_open(d);
 	housekeeping_cb(d);
@@ -1031,6 +1061,7 @@ static void daemon_fini(struct daemon *d, bool ran)
 	}
 	baudprobe_destroy(d->probe);
 	nmea_decoder_destroy(d->probe_dec);
+	share_destroy(d->share);
 	status_server_destroy(d->server);
 	status_destroy(d->status);
 	sock_client_destroy(d->pps_sock);

@@ -11,10 +11,11 @@
 #include "config.h"
 #include "pps.h"
 #include "serial.h"
+#include "share.h"
 #include "timeutil.h"
 
 enum conf_type { CT_STR, CT_LONG, CT_BAUD, CT_DUR, CT_AUTODUR, CT_BOOL,
-		 CT_EDGE, CT_PPS, CT_LISTEN };
+		 CT_EDGE, CT_PPS, CT_LISTEN, CT_TCP };
 
 struct conf_key {
 	const char *name;
@@ -70,6 +71,12 @@ static const struct conf_key conf_keys[] = {
 	  "log debug messages (yes/no)" },
 	{ "state-directory", CT_STR, OFF(state_directory), GPSPPS_STATEDIR,
 	  0, 0, "kept across restarts: the last baud rate that worked" },
+	{ "share-pty", CT_STR, OFF(share_pty), "none", 0, 0,
+	  "re-export the receiver's bytes on a pty linked here "
+	  "(e.g. /run/gpspps/gps0, for gpsd), or none" },
+	{ "share-tcp", CT_TCP, OFF(share_tcp), "none", 0, 0,
+	  "re-export them to TCP clients on ADDR:PORT (PORT alone: "
+	  "127.0.0.1; ADDR alone: port 10110), or none" },
 };
 
 #define N_KEYS ((int)(sizeof(conf_keys) / sizeof(conf_keys[0])))
@@ -224,6 +231,20 @@ static int set_listen(const struct conf_key *k, void *field, const char *v,
 	return set_str(k, field, v, msg, msglen);
 }
 
+static int set_tcp(const struct conf_key *k, void *field, const char *v,
+		   char *msg, size_t msglen)
+{
+	struct share_addr a;
+	char err[200];
+
+	if (strcmp(v, "none") != 0 &&
+	    share_parse_tcp(v, &a, err, sizeof(err)) < 0) {
+		snprintf(msg, msglen, "%s: %s", k->name, err);
+		return -1;
+	}
+	return set_str(k, field, v, msg, msglen);
+}
+
 static int set_value(const struct conf_key *k, struct gpsppsd_config *cfg,
 		     const char *v, char *msg, size_t msglen)
 {
@@ -236,6 +257,8 @@ static int set_value(const struct conf_key *k, struct gpsppsd_config *cfg,
 		return set_pps(k, field, v, msg, msglen);
 	case CT_LISTEN:
 		return set_listen(k, field, v, msg, msglen);
+	case CT_TCP:
+		return set_tcp(k, field, v, msg, msglen);
 	case CT_LONG:
 		return set_long(k, field, v, msg, msglen);
 	case CT_BAUD:

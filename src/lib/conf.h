@@ -39,6 +39,8 @@ struct gpsppsd_config {
 	int64_t char_time_ns;            /* -1: auto (serial_line_char_ns) */
 	bool debug;
 	char state_directory[CONF_PATH_MAX]; /* kept across restarts */
+	char share_pty[CONF_PATH_MAX];   /* "none", or the symlink */
+	char share_tcp[CONF_PATH_MAX];   /* "none", or ADDR:PORT */
 	/* Not a key: the config file that was read, "" when none (a missing
 	 * default file); set by the program for the status report. */
 	char config_file[CONF_PATH_MAX];
