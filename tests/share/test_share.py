@@ -17,7 +17,6 @@ and the pty) leave gpsppsd serving the next one.
 
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -27,6 +26,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from gpspps_harness import (Chronyd, Proc, TestDir, fail, prog, skip,  # noqa: E402
                             wait_path)
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sim"))
+from test_sim_pty import checksum_ok  # noqa: E402
 
 NS = 1_000_000_000
 # gpspps-sim's fixed position (simgen.c): 4807.0382 N, 01130.9997 E.
@@ -38,16 +39,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def checksum_ok(line):
-    m = re.fullmatch(rb"\$([^*]*)\*([0-9A-F]{2})", line)
-    if not m:
-        return False
-    x = 0
-    for b in m.group(1):
-        x ^= b
-    return x == int(m.group(2), 16)
 
 
 def read_for(sock, seconds):
