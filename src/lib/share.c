@@ -229,6 +229,18 @@ static void share_client_cb(void *arg, int fd, short revents)
 	}
 }
 
+static int share_free_slot(const struct share *sh)
+{
+	int i;
+
+	for (i = 0; i < SHARE_MAX_CLIENTS; i++) {
+		if (sh->clients[i] < 0) {
+			return i;
+		}
+	}
+	return -1;
+}
+
 static void share_accept_cb(void *arg, int fd, short revents)
 {
 	struct share *sh = arg;
@@ -236,9 +248,8 @@ static void share_accept_cb(void *arg, int fd, short revents)
 
 	(void)revents;
 	while ((c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		for (i = 0; i < SHARE_MAX_CLIENTS && sh->clients[i] >= 0; i++) {
-		}
-		if (i == SHARE_MAX_CLIENTS ||
+		i = share_free_slot(sh);
+		if (i < 0 ||
 		    loop_add_fd(sh->loop, c, POLLIN, share_client_cb, sh) < 0) {
 			close(c);
 			sh->stats.refused++;
