@@ -14,8 +14,9 @@ esac
 build_pkgs="gcc libc6-dev meson ninja-build pkg-config libjansson-dev
 	libgpiod-dev libcmocka-dev pps-tools"
 run_pkgs="python3"
+# gpsd, gpsd-clients: the share suite's consumers (gpsd, gpspipe)
 test_pkgs="clang libclang-rt-dev strace man-db valgrind sntp prometheus
-	bash-completion"
+	bash-completion gpsd gpsd-clients"
 vm_pkgs="qemu-system-x86 busybox-static cpio kmod gcc make"
 pkg_pkgs="debhelper dpkg-dev fakeroot lintian debootstrap devscripts systemd
 	systemd-container zstd"
@@ -92,6 +93,18 @@ debian:cross | debian:all)
 			updated=""
 		fi
 	done
+	;;
+esac
+
+case "${1:-all}" in
+test | all)
+	# The share suite runs its own gpsd in the foreground on private
+	# ports.  The package's system service would take the receiver and
+	# feed chronyd: mask it before the package can start it.
+	if command -v systemctl >/dev/null 2>&1; then
+		$sudo systemctl mask gpsd.socket gpsd.service >/dev/null 2>&1 ||
+			true
+	fi
 	;;
 esac
 
