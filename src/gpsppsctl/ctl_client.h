@@ -23,6 +23,11 @@
 int ctl_client_status(const char *path, int timeout_ms, json_t **out,
 		      char *err, size_t errlen);
 
+/* As ctl_client_status, and *line (when not NULL) the object's text as
+ * gpsppsd sent it, without the newline (the caller free()s it). */
+int ctl_client_status_raw(const char *path, int timeout_ms, json_t **out,
+			  char **line, char *err, size_t errlen);
+
 struct ctl_watch;
 
 /* Open a "watch" stream; NULL with err set as for ctl_client_status. */
@@ -32,6 +37,9 @@ struct ctl_watch *ctl_watch_open(const char *path, int timeout_ms, char *err,
  * negative errno (-EPIPE: gpsppsd closed the stream). */
 int ctl_watch_next(struct ctl_watch *w, int timeout_ms, json_t **out,
 		   char *err, size_t errlen);
+/* The text of the object ctl_watch_next last returned, as gpsppsd sent
+ * it (no newline); valid until the next call. */
+const char *ctl_watch_line(const struct ctl_watch *w);
 void ctl_watch_close(struct ctl_watch *w);
 
 #endif
