@@ -5,11 +5,20 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "doctor_judge_int.h"
+
+void doctor_facts_clear(struct doctor_facts *f)
+{
+	json_decref(f->status);
+	f->status = NULL;
+	free(f->sources);
+	f->sources = NULL;
+}
 
 static const char *const level_names[] = {
 	[DOCTOR_PASS] = "PASS", [DOCTOR_WARN] = "WARN",

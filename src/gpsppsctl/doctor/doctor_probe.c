@@ -20,14 +20,6 @@
 
 #define DEFAULT_GPSPPSD_CONF GPSPPS_SYSCONFDIR "/gpspps/gpsppsd.conf"
 
-void doctor_facts_clear(struct doctor_facts *f)
-{
-	json_decref(f->status);
-	f->status = NULL;
-	free(f->sources);
-	f->sources = NULL;
-}
-
 static void copy(char *dst, const char *src)
 {
 	snprintf(dst, DOCTOR_STR, "%s", src != NULL ? src : "");
