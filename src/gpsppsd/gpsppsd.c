@@ -204,6 +204,10 @@ static int load_config(int argc, char **argv, struct gpsppsd_config *cfg,
 	conf_defaults(cfg);
 	find_config(argc, argv, cl);
 	file_errors = conf_load_file(cfg, cl->config, !cl->config_given, stderr);
+	if (file_errors >= 0 && access(cl->config, F_OK) == 0 &&
+	    strlen(cl->config) < sizeof(cfg->config_file)) {
+		memcpy(cfg->config_file, cl->config, strlen(cl->config) + 1);
+	}
 	r = parse_args(argc, argv, cfg, cl);
 	if (r == 1) {
 		return 1;

@@ -14,7 +14,7 @@
 #include "timeutil.h"
 
 enum conf_type { CT_STR, CT_LONG, CT_BAUD, CT_DUR, CT_AUTODUR, CT_BOOL,
-		 CT_EDGE, CT_PPS };
+		 CT_EDGE, CT_PPS, CT_LISTEN };
 
 struct conf_key {
 	const char *name;
@@ -42,6 +42,10 @@ static const struct conf_key conf_keys[] = {
 	  "chronyd SOCK refclock for PPS-paired samples" },
 	{ "nmea-socket", CT_STR, OFF(nmea_socket), GPSPPS_RUNDIR "/nmea.sock", 0, 0,
 	  "chronyd SOCK refclock for NMEA timing samples" },
+	{ "status-socket", CT_LISTEN, OFF(status_socket),
+	  GPSPPS_RUNDIR "/status.sock", 0, 0,
+	  "Unix socket answering status and watch requests (gpsppsctl), "
+	  "or none" },
 	{ "nmea-samples", CT_BOOL, OFF(nmea_samples), "yes", 0, 0,
 	  "send NMEA timing samples (yes/no)" },
 	{ "window-min", CT_DUR, OFF(window_min_ns), "0", -SEC, SEC,
@@ -202,6 +206,19 @@ static int set_pps(const struct conf_key *k, void *field, const char *v,
 	return -1;
 }
 
+/* "none", or a path a Unix stream socket can be bound to. */
+static int set_listen(const struct conf_key *k, void *field, const char *v,
+		      char *msg, size_t msglen)
+{
+	/* sizeof(sun_path) - 1 */
+	if (strcmp(v, "none") != 0 && strlen(v) > 107) {
+		snprintf(msg, msglen, "%s: %s is longer than 107 bytes, the "
+			 "limit of a Unix socket's path", k->name, v);
+		return -1;
+	}
+	return set_str(k, field, v, msg, msglen);
+}
+
 static int set_value(const struct conf_key *k, struct gpsppsd_config *cfg,
 		     const char *v, char *msg, size_t msglen)
 {
@@ -212,6 +229,8 @@ static int set_value(const struct conf_key *k, struct gpsppsd_config *cfg,
 		return set_str(k, field, v, msg, msglen);
 	case CT_PPS:
 		return set_pps(k, field, v, msg, msglen);
+	case CT_LISTEN:
+		return set_listen(k, field, v, msg, msglen);
 	case CT_LONG:
 		return set_long(k, field, v, msg, msglen);
 	case CT_BAUD:
@@ -396,6 +415,14 @@ int conf_validate(const struct gpsppsd_config *cfg, FILE *err)
 		fprintf(err, "%s: pps-socket %s is also nmea-socket (%s): they "
 			"must differ\n", origin_of("pps-socket"), cfg->pps_socket,
 			origin_of("nmea-socket"));
+		errors++;
+	}
+	if (strcmp(cfg->status_socket, cfg->pps_socket) == 0 ||
+	    strcmp(cfg->status_socket, cfg->nmea_socket) == 0) {
+		fprintf(err, "%s: status-socket %s is also a chronyd socket "
+			"(pps-socket %s, nmea-socket %s): they must differ\n",
+			origin_of("status-socket"), cfg->status_socket,
+			origin_of("pps-socket"), origin_of("nmea-socket"));
 		errors++;
 	}
 	return errors;

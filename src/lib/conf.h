@@ -27,6 +27,7 @@ struct gpsppsd_config {
 	long pps_edge;                   /* enum pps_polarity */
 	char pps_socket[CONF_PATH_MAX];
 	char nmea_socket[CONF_PATH_MAX];
+	char status_socket[CONF_PATH_MAX]; /* "none": no status socket */
 	bool nmea_samples;               /* send NMEA timing samples */
 	int64_t window_min_ns;
 	int64_t window_max_ns;
@@ -37,6 +38,9 @@ struct gpsppsd_config {
 	int64_t idle_flush_ns;           /* close an epoch after this idle */
 	int64_t char_time_ns;            /* -1: auto (serial_line_char_ns) */
 	bool debug;
+	/* Not a key: the config file that was read, "" when none (a missing
+	 * default file); set by the program for the status report. */
+	char config_file[CONF_PATH_MAX];
 };
 
 /* Fill *cfg with the compiled-in defaults. */

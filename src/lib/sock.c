@@ -89,6 +89,7 @@ struct sock_client *sock_client_create(const char *path, const char *name,
 	memcpy(c->addr.sun_path, path, strlen(path) + 1);
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->last_errno = -1;   /* nothing known yet */
+	c->stats.last_errno = -1;
 	return c;
 }
 
@@ -133,6 +134,39 @@ static void note_state(struct sock_client *c, int e)
 	c->last_errno = e;
 }
 
+static void count_errno(struct sock_stats *st, int e)
+{
+	int i;
+
+	for (i = 0; i < SOCK_ERRNO_SLOTS; i++) {
+		if (st->by_errno[i].err == e || st->by_errno[i].err == 0) {
+			st->by_errno[i].err = e;
+			st->by_errno[i].count++;
+			return;
+		}
+	}
+}
+
+const char *sock_errno_meaning(int e)
+{
+	switch (e) {
+	case ENOENT:
+		return "chronyd is not running, or has no refclock SOCK on "
+		       "this path";
+	case EACCES:
+	case EPERM:
+		return "permission denied: gpsppsd's user cannot write "
+		       "chronyd's socket (see doc/install.md)";
+	case ECONNREFUSED:
+		return "a stale socket: chronyd stopped";
+	case EAGAIN:
+	case ENOBUFS:
+		return "chronyd's queue is full";
+	default:
+		return strerror(e);
+	}
+}
+
 int sock_client_send(struct sock_client *c, const struct sock_sample *s)
 {
 	ssize_t n = sendto(c->fd, s, sizeof(*s), MSG_DONTWAIT | MSG_NOSIGNAL,
@@ -140,15 +174,29 @@ int sock_client_send(struct sock_client *c, const struct sock_sample *s)
 	int e = n == (ssize_t)sizeof(*s) ? 0 : (n < 0 ? errno : EMSGSIZE);
 
 	note_state(c, e);
+	c->stats.last_errno = e;
 	if (e != 0) {
 		c->stats.failed++;
+		count_errno(&c->stats, e);
 		return -e;
 	}
 	c->stats.sent++;
+	c->stats.last_sent_ns = tu_now(CLOCK_REALTIME);
+	c->stats.last_sent_mono_ns = tu_now(CLOCK_MONOTONIC);
 	return 0;
 }
 
 const struct sock_stats *sock_client_stats(const struct sock_client *c)
 {
 	return &c->stats;
+}
+
+const char *sock_client_path(const struct sock_client *c)
+{
+	return c->addr.sun_path;
+}
+
+size_t sock_client_sample_size(void)
+{
+	return sizeof(struct sock_sample);
 }

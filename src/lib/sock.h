@@ -51,10 +51,27 @@ int sock_decode(const struct sock_sample *in, int64_t *tv_ns,
 		int64_t *offset_ns);
 
 /* Sending side: one client per chronyd socket path. */
+#define SOCK_ERRNO_SLOTS 8
+struct sock_errno_count {
+	int err;               /* errno value, 0 for an unused slot */
+	uint64_t count;
+};
+
 struct sock_stats {
 	uint64_t sent;
 	uint64_t failed;       /* send errors (chronyd absent, queue full) */
+	/* failures by errno, in order of first appearance; errnos beyond
+	 * the slots are in failed only */
+	struct sock_errno_count by_errno[SOCK_ERRNO_SLOTS];
+	int last_errno;        /* of the last send; -1 before the first */
+	int64_t last_sent_ns;  /* CLOCK_REALTIME of the last delivery, 0 */
+	int64_t last_sent_mono_ns; /* and CLOCK_MONOTONIC, 0 if never */
 };
+
+/* What a send errno means for the user, one phrase naming the fix
+ * ("chronyd is not running, or has no refclock SOCK on this path"); for
+ * errnos without a specific reading, strerror's text. */
+const char *sock_errno_meaning(int e);
 
 struct sock_client;
 
@@ -74,5 +91,9 @@ void sock_client_destroy(struct sock_client *c);
 int sock_client_send(struct sock_client *c, const struct sock_sample *s);
 
 const struct sock_stats *sock_client_stats(const struct sock_client *c);
+
+/* The path samples are sent to, and the bytes of one sample. */
+const char *sock_client_path(const struct sock_client *c);
+size_t sock_client_sample_size(void);
 
 #endif
