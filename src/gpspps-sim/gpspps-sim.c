@@ -12,6 +12,13 @@
  * stops reading, never gets a stale burst (a real UART drops what nobody
  * reads, too).  Whatever the reader writes to the port is read and
  * discarded, so echo can never fill the master's buffer.
+ *
+ * A pty carries bytes, not bits, whatever rate either side sets.  So
+ * before each burst the simulator reads the rate the reader set on the
+ * slave (the tty's termios, shared by every descriptor of it) and, when
+ * it differs from --baud, sends what a UART at the reader's rate would
+ * deliver from a transmitter at --baud instead (uartemu.h has the model),
+ * each received byte no earlier than its frame's start edge.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +41,7 @@
 #include "log.h"
 #include "simgen.h"
 #include "timeutil.h"
+#include "uartemu.h"
 
 #define EXIT_USAGE 2
 /* The first byte is written after a busy wait over its last SPIN_NS, so it
@@ -70,10 +78,13 @@ struct sim {
 	bool link_made;
 	FILE *log;
 	int64_t char_ns;
-	size_t chunk;
 	long long seq;
 	struct log_ratelimit rl_late;
 	struct log_ratelimit rl_write;
+	long line_baud;         /* the reader's rate at the last burst */
+	/* the burst as the reader's UART receives it, and when */
+	unsigned char line[UARTEMU_OUT_MAX(SIMGEN_BURST_MAX)];
+	int64_t line_at[UARTEMU_OUT_MAX(SIMGEN_BURST_MAX)];
 };
 
 /* What happened to one burst on the wire. */
@@ -81,6 +92,7 @@ struct burst_result {
 	int64_t actual_ns;      /* first byte handed to write(), 0 if none */
 	size_t written;
 	int dropped_unread;     /* stale bytes flushed before the burst */
+	long line_baud;         /* the reader's rate */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -464,10 +476,6 @@ static int make_generator(struct sim *s)
 		return -EINVAL;
 	}
 	s->char_ns = 10 * TU_NS_PER_SEC / s->cfg.baud;
-	s->chunk = (size_t)(CHUNK_NS / s->char_ns);
-	if (s->chunk < 1) {
-		s->chunk = 1;
-	}
 	return check_timing(s);
 }
 
@@ -697,25 +705,83 @@ static size_t line_write(struct sim *s, const char *p, size_t n)
 	return (size_t)w;
 }
 
-/* Byte i may be readable no earlier than due + i character times; a chunk
- * goes out when its last byte is due, the first byte alone and on time. */
-static void write_burst(struct sim *s, const char *buf, size_t len,
-			int64_t due, struct burst_result *r)
+/* The rate the reader set on the slave (--baud when it is not one of
+ * ours). */
+static long reader_baud(const struct sim *s)
+{
+	struct termios t;
+	speed_t sp;
+	size_t i;
+
+	if (tcgetattr(s->slave, &t) != 0) {
+		return s->cfg.baud;
+	}
+	sp = cfgetispeed(&t) != B0 ? cfgetispeed(&t) : cfgetospeed(&t);
+	for (i = 0; i < sizeof(bauds) / sizeof(bauds[0]); i++) {
+		if (bauds[i].speed == sp) {
+			return bauds[i].baud;
+		}
+	}
+	return s->cfg.baud;
+}
+
+static void note_line_baud(struct sim *s, long baud)
+{
+	if (baud == s->line_baud) {
+		return;
+	}
+	if (baud != s->cfg.baud) {
+		log_notice("the reader set %ld baud, the receiver sends at %d: "
+			   "sending what a UART at %ld baud would receive",
+			   baud, s->cfg.baud, baud);
+	} else if (s->line_baud != 0) {
+		log_notice("the reader set %ld baud: the receiver's own rate",
+			   baud);
+	}
+	s->line_baud = baud;
+}
+
+/* The burst as a reader at baud receives it, into s->line, each byte's
+ * earliest time (ns after the first) into s->line_at; returns its
+ * length. */
+static size_t line_bytes(struct sim *s, const char *buf, size_t n, long baud)
+{
+	size_t i;
+	int k;
+
+	if (baud == s->cfg.baud) {
+		memcpy(s->line, buf, n);
+		for (i = 0; i < n; i++) {
+			s->line_at[i] = (int64_t)i * s->char_ns;
+		}
+		return n;
+	}
+	k = uartemu_resample((const unsigned char *)buf, n, s->cfg.baud, baud,
+			     s->line, s->line_at, sizeof(s->line));
+	return k < 0 ? 0 : (size_t)k;
+}
+
+/* Byte i of s->line may be readable no earlier than due + line_at[i]; a
+ * chunk (about CHUNK_NS of the line) goes out when its last byte is due,
+ * the first byte alone and on time. */
+static void write_burst(struct sim *s, size_t len, int64_t due,
+			struct burst_result *r)
 {
 	size_t i = 0, n;
 
 	while (i < len) {
-		n = i == 0 ? 1 : s->chunk;
-		if (n > len - i) {
-			n = len - i;
+		n = 1;
+		while (i > 0 && i + n < len &&
+		       s->line_at[i + n] - s->line_at[i] < CHUNK_NS) {
+			n++;
 		}
-		if (!wait_until(due + (int64_t)(i + n - 1) * s->char_ns, i == 0)) {
+		if (!wait_until(due + s->line_at[i + n - 1], i == 0)) {
 			return;
 		}
 		if (i == 0) {
 			r->actual_ns = tu_now(CLOCK_REALTIME);
 		}
-		r->written += line_write(s, buf + i, n);
+		r->written += line_write(s, (const char *)s->line + i, n);
 		i += n;
 	}
 }
@@ -753,6 +819,7 @@ static json_t *epoch_json(const struct sim *s, const struct simgen_epoch *ep,
 			    json_integer(r->actual_ns) : json_null());
 	json_object_set_new(o, "bytes", json_integer((json_int_t)ep->len));
 	json_object_set_new(o, "written", json_integer((json_int_t)r->written));
+	json_object_set_new(o, "line_baud", json_integer(r->line_baud));
 	json_object_set_new(o, "faults", faults_json(ep->faults));
 	if (ep->badsum_index >= 0) {
 		json_object_set_new(o, "badsum_sentence",
@@ -795,7 +862,7 @@ static void run_epoch(struct sim *s, int64_t slot)
 {
 	char buf[SIMGEN_BURST_MAX];
 	struct simgen_epoch ep;
-	struct burst_result r = { 0, 0, 0 };
+	struct burst_result r = { 0, 0, 0, 0 };
 	int64_t due;
 	int n;
 
@@ -807,8 +874,11 @@ static void run_epoch(struct sim *s, int64_t slot)
 	}
 	drain_master(s);
 	r.dropped_unread = flush_unread(s);
+	r.line_baud = reader_baud(s);
+	note_line_baud(s, r.line_baud);
 	if (n > 0) {
-		write_burst(s, buf, (size_t)n, due, &r);
+		write_burst(s, line_bytes(s, buf, (size_t)n, r.line_baud), due,
+			    &r);
 	} else if (!wait_until(due, false)) {
 		return;
 	}

@@ -27,4 +27,13 @@
  */
 int daemon_run(const struct gpsppsd_config *cfg, FILE *dump);
 
+struct daemon;
+
+/* For the status object (receiver.baud, baud_mode, detected_baud): the
+ * port's rate now (while probing, the rate being tried); "auto" or
+ * "fixed"; a rate that decoded when the port was probed, 0 for none. */
+long daemon_baud(const struct daemon *d);
+const char *daemon_baud_mode(const struct daemon *d);
+long daemon_detected_baud(const struct daemon *d);
+
 #endif

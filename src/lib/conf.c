@@ -33,7 +33,8 @@ static const struct conf_key conf_keys[] = {
 	{ "device", CT_STR, OFF(device), "/dev/serial0", 0, 0,
 	  "serial port of the receiver's NMEA output" },
 	{ "baud", CT_BAUD, OFF(baud), "9600", 4800, 921600,
-	  "serial rate, 4800 to 921600" },
+	  "serial rate, 4800 to 921600, or auto (find it, and again when "
+	  "it changes)" },
 	{ "pps", CT_PPS, OFF(pps), "none", 0, 0,
 	  "PPS input: none, or KIND[:ARG] (see PPS inputs below)" },
 	{ "pps-edge", CT_EDGE, OFF(pps_edge), "rising", 0, 0,
@@ -67,6 +68,8 @@ static const struct conf_key conf_keys[] = {
 	  "(from --baud on a UART, 0 on USB CDC and ptys) or a duration" },
 	{ "debug", CT_BOOL, OFF(debug), "no", 0, 0,
 	  "log debug messages (yes/no)" },
+	{ "state-directory", CT_STR, OFF(state_directory), GPSPPS_STATEDIR,
+	  0, 0, "kept across restarts: the last baud rate that worked" },
 };
 
 #define N_KEYS ((int)(sizeof(conf_keys) / sizeof(conf_keys[0])))
@@ -234,11 +237,15 @@ static int set_value(const struct conf_key *k, struct gpsppsd_config *cfg,
 	case CT_LONG:
 		return set_long(k, field, v, msg, msglen);
 	case CT_BAUD:
+		if (strcmp(v, "auto") == 0) {
+			*(long *)field = 0;
+			return 0;
+		}
 		if (set_long(k, field, v, msg, msglen) < 0 ||
 		    !serial_baud_valid(*(long *)field)) {
-			snprintf(msg, msglen, "baud: \"%s\" is not a standard rate "
-				 "(4800, 9600, 19200, 38400, 57600, 115200, "
-				 "230400, 460800, 921600)", v);
+			snprintf(msg, msglen, "baud: \"%s\" is not auto or a "
+				 "standard rate (4800, 9600, 19200, 38400, "
+				 "57600, 115200, 230400, 460800, 921600)", v);
 			return -1;
 		}
 		return 0;
