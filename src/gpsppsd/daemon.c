@@ -18,12 +18,9 @@
 #include "pps.h"
 #include "serial.h"
 #include "sock.h"
-<<<<<<< HEAD
+#include "statefile.h"
 #include "status.h"
 #include "status_server.h"
-=======
-#include "statefile.h"
->>>>>>> baud
 #include "timeutil.h"
 
 #define BACKOFF_MIN_NS (1 * TU_NS_PER_SEC)
@@ -450,13 +447,8 @@ static void serial_read_cb(void *arg, int fd, short revents)
 			log_notice("NMEA data flows again on %s", d->cfg->device);
 			d->nmea_silent = false;
 		}
-<<<<<<< HEAD
-		nmea_feed(d->dec, buf, (size_t)n, rx, mono);
 		status_note_bytes(d->status, d->last_rx_mono);
-		drain_epochs(d);
-=======
 		feed_bytes(d, buf, (size_t)n, rx, mono);
->>>>>>> baud
 		if (d->flush_timer > 0) {
 			loop_cancel_timer(d->loop, d->flush_timer);
 		}
@@ -857,11 +849,8 @@ static void housekeeping_cb(void *arg)
 	int64_t now = tu_now(CLOCK_MONOTONIC);
 
 	check_silence(d, now);
-<<<<<<< HEAD
-	status_server_tick(d->server, now);
-=======
 	baud_check(d, now);
->>>>>>> baud
+	status_server_tick(d->server, now);
 	add_timer(d, now + TU_NS_PER_SEC, housekeeping_cb);
 }
 
@@ -924,6 +913,7 @@ static int make_status(struct daemon *d, char *err, size_t errlen)
 		.pair = d->pair, .pps = &d->pps, .pps_open = &d->pps_open,
 		.serial_fd = &d->serial_fd, .pps_sock = d->pps_sock,
 		.nmea_sock = d->nmea_sock, .server = &d->server,
+		.daemon = d,
 	};
 
 	d->status = status_create(&src, tu_now(CLOCK_MONOTONIC));
@@ -1006,11 +996,8 @@ static int daemon_init(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "signal set-up: %s", strerror(-r));
 		return r;
 	}
-<<<<<<< HEAD
-	start_status_server(d);
-=======
 	baud_init(d);
->>>>>>> baud
+	start_status_server(d);
 	serial_try_open(d);
 	housekeeping_cb(d);
 	return 0;
@@ -1056,13 +1043,10 @@ static void daemon_fini(struct daemon *d, bool ran)
 	if (d->sigfd >= 0) {
 		close(d->sigfd);
 	}
-<<<<<<< HEAD
 	status_server_destroy(d->server);
 	status_destroy(d->status);
-=======
 	baudprobe_destroy(d->probe);
 	nmea_decoder_destroy(d->probe_dec);
->>>>>>> baud
 	sock_client_destroy(d->pps_sock);
 	sock_client_destroy(d->nmea_sock);
 	pair_destroy(d->pair);

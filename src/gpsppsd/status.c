@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "rolling.h"
 #include "timeutil.h"
 
@@ -328,6 +329,17 @@ static void receiver_counts(json_t *o, const struct nmea_stats *ns)
 	set(o, "epochs", count(ns->epochs));
 }
 
+static void baud_members(json_t *o, const struct daemon *d,
+			 const struct gpsppsd_config *cfg)
+{
+	long det = d != NULL ? daemon_detected_baud(d) : 0;
+
+	set(o, "baud", json_integer(d != NULL ? daemon_baud(d) : cfg->baud));
+	set(o, "baud_mode", json_string(d != NULL ? daemon_baud_mode(d) :
+					"fixed"));
+	set(o, "detected_baud", det > 0 ? json_integer(det) : json_null());
+}
+
 static json_t *receiver_obj(struct status *st, const struct now *now)
 {
 	const struct gpsppsd_config *cfg = st->src.cfg;
@@ -335,9 +347,7 @@ static json_t *receiver_obj(struct status *st, const struct now *now)
 	bool talker = st->have_epoch && st->epoch.talker[0] != '\0';
 
 	set(o, "device", json_string(cfg->device));
-	set(o, "baud", json_integer(cfg->baud));
-	set(o, "baud_mode", json_string("fixed"));
-	set(o, "detected_baud", json_null());
+	baud_members(o, st->src.daemon, cfg);
 	set(o, "state", json_string(receiver_state(st, now)));
 	set(o, "talker", talker ? json_string(st->epoch.talker) : json_null());
 	receiver_counts(o, nmea_get_stats(st->src.dec));

@@ -45,6 +45,8 @@ struct status_sources {
 	const struct sock_client *pps_sock;
 	const struct sock_client *nmea_sock;
 	struct status_server *const *server;
+	const struct daemon *daemon;    /* baud rate in use, its mode and a
+					 * detected rate (daemon_baud*) */
 };
 
 /* One whole-second epoch and what became of it (what --dump prints). */

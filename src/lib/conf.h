@@ -38,13 +38,10 @@ struct gpsppsd_config {
 	int64_t idle_flush_ns;           /* close an epoch after this idle */
 	int64_t char_time_ns;            /* -1: auto (serial_line_char_ns) */
 	bool debug;
-<<<<<<< HEAD
 	/* Not a key: the config file that was read, "" when none (a missing
 	 * default file); set by the program for the status report. */
 	char config_file[CONF_PATH_MAX];
-=======
 	char state_directory[CONF_PATH_MAX]; /* kept across restarts */
->>>>>>> baud
 };
 
 /* Fill *cfg with the compiled-in defaults. */
