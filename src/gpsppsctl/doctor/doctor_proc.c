@@ -75,7 +75,11 @@ size_t doctor_proc_holders(const char *path, pid_t exclude,
 	size_t n = 0;
 	DIR *d;
 
-	if (realpath(path, target) == NULL || (d = opendir("/proc")) == NULL) {
+	/* A pty's other holder is the program behind it (gpspps-sim, a
+	 * serial-over-network bridge), not a second reader. */
+	if (realpath(path, target) == NULL ||
+	    strncmp(target, "/dev/pts/", 9) == 0 ||
+	    (d = opendir("/proc")) == NULL) {
 		return 0;
 	}
 	while (n < max && (e = readdir(d)) != NULL) {

@@ -14,7 +14,8 @@
 #include "doctor_facts.h"
 
 /* Processes other than `exclude` and doctor itself with an fd open on
- * `path` (symbolic links resolved).  Returns how many were written. */
+ * `path` (symbolic links resolved; none for a pty, whose other holder is
+ * the program behind it).  Returns how many were written. */
 size_t doctor_proc_holders(const char *path, pid_t exclude,
 			   struct doctor_holder *out, size_t max);
 
