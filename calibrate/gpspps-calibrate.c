@@ -408,7 +408,7 @@ static void take_snapshot(struct cal *c)
 	}
 	if (why != REJ_COUNT) {
 		c->rep.rejected[why]++;
-		log_debug("snapshot not used: %s", cal_reject_name(why));
+		log_debug("snapshot not used: %s", report_reject_name(why));
 		return;
 	}
 	if (est_add(c->est, (double)tu_now(CLOCK_REALTIME) / 1e9,

@@ -7,7 +7,7 @@ set -eu
 build_pkgs="gcc meson ninja-build pkg-config libjansson-dev libgpiod-dev
 	libcmocka-dev pps-tools"
 run_pkgs="chrony python3"
-test_pkgs="clang libclang-rt-dev strace man-db"
+test_pkgs="clang libclang-rt-dev strace man-db prometheus bash-completion"
 vm_pkgs="qemu-system-x86 busybox-static cpio kmod gcc make"
 pkg_pkgs="debhelper dpkg-dev fakeroot lintian debootstrap devscripts systemd
 	systemd-container zstd"

@@ -32,56 +32,52 @@ struct ctl_watch {
 	bool eof;
 };
 
+/* What each failure means to a user, and the fix (after "PATH: "). */
+static const struct {
+	int e;
+	const char *text;
+} ctl_client_reasons[] = {
+	{ ENOENT, "no such socket: gpsppsd is not running, or its "
+		  "status-socket is none or elsewhere (start it: systemctl "
+		  "start gpsppsd; or give --socket PATH)" },
+	{ EACCES, "permission denied: join group adm (usermod -aG adm USER, "
+		  "then log in again) or run as root" },
+	{ EPERM, "permission denied: join group adm (usermod -aG adm USER, "
+		 "then log in again) or run as root" },
+	{ ECONNREFUSED, "connection refused: a stale socket of a stopped "
+			"gpsppsd (systemctl restart gpsppsd)" },
+	{ ENOTSOCK, "not a socket: --socket must name gpsppsd's "
+		    "status-socket" },
+	{ ENAMETOOLONG, "path too long for a Unix socket (at most 107 "
+			"bytes)" },
+	{ EAGAIN, "gpsppsd accepts no more connections now (its queue is "
+		  "full): try again" },
+	{ EPIPE, "gpsppsd closed the connection (it stopped or restarted, "
+		 "or has its 8 clients)" },
+	{ ECONNRESET, "gpsppsd closed the connection (it stopped or "
+		      "restarted, or has its 8 clients)" },
+};
+
 static void ctl_client_explain(int e, const char *path, int timeout_ms,
 			       char *err, size_t errlen)
 {
-	switch (e) {
-	case ENOENT:
-		snprintf(err, errlen, "%s: no such socket: gpsppsd is not "
-			 "running, or its status-socket is none or elsewhere "
-			 "(start it: systemctl start gpsppsd; or give "
-			 "--socket PATH)", path);
-		break;
-	case EACCES:
-	case EPERM:
-		snprintf(err, errlen, "%s: permission denied: join group "
-			 "gpspps or adm (usermod -aG adm USER, then log in "
-			 "again) or run as root", path);
-		break;
-	case ECONNREFUSED:
-		snprintf(err, errlen, "%s: connection refused: a stale socket "
-			 "of a stopped gpsppsd (systemctl restart gpsppsd)",
-			 path);
-		break;
-	case ENOTSOCK:
-		snprintf(err, errlen, "%s: not a socket: --socket must name "
-			 "gpsppsd's status-socket", path);
-		break;
-	case ENAMETOOLONG:
-		snprintf(err, errlen, "%s: path too long for a Unix socket "
-			 "(at most %zu bytes)", path,
-			 sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-		break;
-	case EAGAIN:
-		snprintf(err, errlen, "%s: gpsppsd accepts no more "
-			 "connections now (its queue is full): try again",
-			 path);
-		break;
-	case ETIMEDOUT:
+	size_t i;
+
+	if (e == ETIMEDOUT) {
 		snprintf(err, errlen, "%s: no answer within %d ms: gpsppsd "
 			 "is stuck or overloaded (systemctl status gpsppsd)",
 			 path, timeout_ms);
-		break;
-	case EPIPE:
-	case ECONNRESET:
-		snprintf(err, errlen, "%s: gpsppsd closed the connection "
-			 "(it stopped or restarted, or has its 8 clients)",
-			 path);
-		break;
-	default:
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		break;
+		return;
 	}
+	for (i = 0; i < sizeof(ctl_client_reasons) /
+		    sizeof(ctl_client_reasons[0]); i++) {
+		if (ctl_client_reasons[i].e == e) {
+			snprintf(err, errlen, "%s: %s", path,
+				 ctl_client_reasons[i].text);
+			return;
+		}
+	}
+	snprintf(err, errlen, "%s: %s", path, strerror(e));
 }
 
 /* Milliseconds left until deadline (ns, CLOCK_MONOTONIC), at least 0. */
@@ -110,7 +106,9 @@ static int ctl_client_wait(int fd, short events, int64_t deadline)
 	return r == 0 ? -ETIMEDOUT : 0;
 }
 
-static int ctl_client_connect(const char *path, int64_t deadline)
+/* A Unix stream connect completes or fails at once (EAGAIN: the
+ * listener's backlog is full), it never is in progress. */
+static int ctl_client_connect(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd, r;
@@ -124,12 +122,8 @@ static int ctl_client_connect(const char *path, int64_t deadline)
 		return -errno;
 	}
 	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	if (r < 0 && errno == EINPROGRESS) {
-		r = ctl_client_wait(fd, POLLOUT, deadline);
-	} else if (r < 0) {
-		r = -errno;
-	}
 	if (r < 0) {
+		r = -errno;
 		close(fd);
 		return r;
 	}
@@ -168,7 +162,7 @@ static int ctl_client_open(const char *request, const char *path,
 	struct ctl_watch *w;
 	int fd, r;
 
-	fd = ctl_client_connect(path, deadline);
+	fd = ctl_client_connect(path);
 	r = fd < 0 ? fd : ctl_client_send(fd, request, deadline);
 	if (r < 0) {
 		if (fd >= 0) {
@@ -192,7 +186,7 @@ static int ctl_client_open(const char *request, const char *path,
 /* Index of the first '\n' in the buffer, or -1. */
 static ssize_t ctl_client_newline(const struct ctl_watch *w)
 {
-	const char *nl = memchr(w->buf, '\n', w->len);
+	const char *nl = w->len ? memchr(w->buf, '\n', w->len) : NULL;
 
 	return nl ? nl - w->buf : -1;
 }

@@ -16,7 +16,7 @@
  * Ask for one status object.  Returns 0 with *out set (the caller
  * json_decref()s it), or a negative errno with a line in err that names
  * the fix: -ENOENT (gpsppsd not running, or its status-socket is none or
- * elsewhere: --socket), -EACCES (not in group gpspps or adm),
+ * elsewhere: --socket), -EACCES (not root, not in group adm or gpspps),
  * -ECONNREFUSED (a stale socket of a stopped gpsppsd), -ETIMEDOUT, -EPROTO
  * (an answer that is not the schema's JSON).
  */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctl_json.h"
+#include "ctl_text.h"
 #include "ctl_metrics.h"
 
 #define CTL_METRICS_LABELS 512
@@ -43,7 +44,8 @@ static const struct ctl_metrics_fam ctl_metrics_scalars[] = {
 	GAUGE("receiver_since_last_byte_seconds", "receiver.since_last_byte_s",
 	      "Seconds since the last byte from the receiver."),
 	GAUGE("nmea_delay_last_seconds", "nmea_delay.last_s",
-	      "Last NMEA delay: first byte of a second's burst after its label."),
+	      "Last NMEA delay: first byte of a second's burst after its "
+	      "label."),
 	GAUGE("nmea_delay_median_seconds", "nmea_delay.median_s",
 	      "Median NMEA delay over the last 64 seconds."),
 	GAUGE("nmea_delay_spread_seconds", "nmea_delay.spread_s",
@@ -65,6 +67,16 @@ static const struct ctl_metrics_fam ctl_metrics_scalars[] = {
 	      "Earliest NMEA delay accepted after an edge."),
 	GAUGE("pairing_window_max_seconds", "pairing.window_max_s",
 	      "Latest NMEA delay accepted after an edge."),
+	GAUGE("status_clients", "status_socket.clients",
+	      "Clients connected to the status socket (this one included)."),
+	COUNTER("status_accepted", "status_socket.accepted",
+		"Connections accepted on the status socket."),
+	COUNTER("status_refused", "status_socket.refused",
+		"Connections refused: all client slots taken."),
+	COUNTER("status_bad_requests", "status_socket.bad_requests",
+		"Status requests that were not status or watch."),
+	COUNTER("status_dropped", "status_socket.dropped",
+		"Status clients dropped for not reading."),
 };
 
 const char *ctl_metrics_escape(const char *value, char *buf, size_t len)
@@ -100,12 +112,12 @@ static void ctl_metrics_label(char *buf, size_t len, const char *name,
 	snprintf(buf + n, len - n, "%s%s=\"%s\"", n ? "," : "", name, esc);
 }
 
-static void ctl_metrics_header(struct ctl_metrics_fam *f, FILE *out)
+static void ctl_metrics_header(struct ctl_metrics_fam *f, struct ctl_text *out)
 {
 	if (f->started) {
 		return;
 	}
-	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help,
+	ctl_text_printf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help,
 		f->name, f->type);
 	f->started = true;
 }
@@ -113,24 +125,25 @@ static void ctl_metrics_header(struct ctl_metrics_fam *f, FILE *out)
 /* One sample of f with labels (may be ""), the value a JSON number or
  * boolean; nothing for another type or null. */
 static void ctl_metrics_sample(struct ctl_metrics_fam *f, const char *labels,
-			       const json_t *v, FILE *out)
+			       const json_t *v, struct ctl_text *out)
 {
 	if (!json_is_number(v) && !json_is_boolean(v)) {
 		return;
 	}
 	ctl_metrics_header(f, out);
-	fprintf(out, "%s%s%s%s ", f->name, labels[0] ? "{" : "", labels,
+	ctl_text_printf(out, "%s%s%s%s ", f->name, labels[0] ? "{" : "", labels,
 		labels[0] ? "}" : "");
 	if (json_is_integer(v)) {
-		fprintf(out, "%lld\n", (long long)json_integer_value(v));
+		ctl_text_printf(out, "%lld\n",
+				(long long)json_integer_value(v));
 	} else if (json_is_boolean(v)) {
-		fprintf(out, "%d\n", json_is_true(v) ? 1 : 0);
+		ctl_text_printf(out, "%d\n", json_is_true(v) ? 1 : 0);
 	} else {
-		fprintf(out, "%.10g\n", json_real_value(v));
+		ctl_text_printf(out, "%.10g\n", json_real_value(v));
 	}
 }
 
-static void ctl_metrics_scalar_all(const json_t *st, FILE *out)
+static void ctl_metrics_scalar_all(const json_t *st, struct ctl_text *out)
 {
 	struct ctl_metrics_fam f;
 	size_t i;
@@ -144,7 +157,7 @@ static void ctl_metrics_scalar_all(const json_t *st, FILE *out)
 
 /* A sample per member of the object at path: label lname = the key. */
 static void ctl_metrics_per_key(struct ctl_metrics_fam *f, const json_t *obj,
-				const char *lname, FILE *out)
+				const char *lname, struct ctl_text *out)
 {
 	char labels[CTL_METRICS_LABELS];
 	const char *key;
@@ -160,7 +173,7 @@ static void ctl_metrics_per_key(struct ctl_metrics_fam *f, const json_t *obj,
 /* An enumeration as one 0/1 sample per possible value. */
 static void ctl_metrics_enum(struct ctl_metrics_fam *f, const char *lname,
 			     const char *const *values, const char *cur,
-			     FILE *out)
+			     struct ctl_text *out)
 {
 	char labels[CTL_METRICS_LABELS];
 	json_t *v;
@@ -174,17 +187,21 @@ static void ctl_metrics_enum(struct ctl_metrics_fam *f, const char *lname,
 	}
 }
 
-static void ctl_metrics_info(const json_t *st, FILE *out)
+static void ctl_metrics_info(const json_t *st, struct ctl_text *out)
 {
 	static const char *const keys[][2] = {
-		{ "version", "daemon.version" }, { "user", "daemon.user" },
-		{ "config", "daemon.config" }, { "device", "receiver.device" },
+		{ "version", "daemon.version" },
+		{ "user", "daemon.user" },
+		{ "config", "daemon.config" },
+		{ "device", "receiver.device" },
 		{ "talker", "receiver.talker" },
-		{ "pps_backend", "pps.backend" }, { "pps_device", "pps.device" },
+		{ "pps_backend", "pps.backend" },
+		{ "pps_device", "pps.device" },
 		{ "polarity", "pps.polarity" },
 	};
 	struct ctl_metrics_fam f = GAUGE("info", NULL,
-		"gpsppsd's version, user, configuration and devices (always 1).");
+		"gpsppsd's version, user, configuration and devices "
+		"(always 1).");
 	char labels[4 * CTL_METRICS_LABELS] = "";
 	json_t *one = json_integer(1);
 	size_t i;
@@ -197,16 +214,18 @@ static void ctl_metrics_info(const json_t *st, FILE *out)
 	json_decref(one);
 }
 
-static void ctl_metrics_states(const json_t *st, FILE *out)
+static void ctl_metrics_states(const json_t *st, struct ctl_text *out)
 {
 	static const char *const rx[] = { "absent", "opening", "silent",
 					  "no-fix", "valid", NULL };
 	static const char *const guard[] = { "warming-up", "locked",
 					     "confirming", NULL };
 	struct ctl_metrics_fam r = GAUGE("receiver_state", NULL,
-		"1 for the receiver's state: absent, opening, silent, no-fix, valid.");
+		"1 for the receiver's state: absent, opening, silent, "
+		"no-fix, valid.");
 	struct ctl_metrics_fam g = GAUGE("pairing_guard_state", NULL,
-		"1 for the jump guard's state: warming-up, locked, confirming.");
+		"1 for the jump guard's state: warming-up, locked, "
+		"confirming.");
 
 	ctl_metrics_enum(&r, "state", rx, ctl_json_str(st, "receiver.state"),
 			 out);
@@ -214,14 +233,15 @@ static void ctl_metrics_states(const json_t *st, FILE *out)
 			 out);
 }
 
-static void ctl_metrics_labelled(const json_t *st, FILE *out)
+static void ctl_metrics_labelled(const json_t *st, struct ctl_text *out)
 {
 	struct ctl_metrics_fam sent = COUNTER("receiver_sentences", NULL,
 		"NMEA sentences with a valid checksum, per sentence type.");
 	struct ctl_metrics_fam held = COUNTER("pairing_held", NULL,
 		"Seconds whose PPS sample was held back, per reason.");
 	struct ctl_metrics_fam spur = COUNTER("pps_spurious", NULL,
-		"PPS edges rejected as spurious, by sequence number or period.");
+		"PPS edges rejected as spurious, by sequence number or "
+		"period.");
 	struct ctl_metrics_fam jit = GAUGE("pps_jitter_seconds", NULL,
 		"PPS edge jitter over 64 s: kind second (against the whole "
 		"second) or interval (spread of successive intervals).");
@@ -241,24 +261,51 @@ static void ctl_metrics_labelled(const json_t *st, FILE *out)
 			   out);
 }
 
-static void ctl_metrics_failed(struct ctl_metrics_fam *f, const char *sock,
-			       const json_t *failed, FILE *out)
+/* The per-errno counts of a socket's "failed" object. */
+static void ctl_metrics_failed(struct ctl_metrics_fam *f, const char *labels,
+			       const json_t *failed, struct ctl_text *out)
 {
-	char labels[CTL_METRICS_LABELS];
+	char l[CTL_METRICS_LABELS];
 	const char *key;
 	json_t *v;
 
 	json_object_foreach((json_t *)failed, key, v) {
-		labels[0] = '\0';
-		ctl_metrics_label(labels, sizeof(labels), "socket", sock);
-		ctl_metrics_label(labels, sizeof(labels), "errno", key);
-		ctl_metrics_sample(f, labels, json_object_get(v, "count"), out);
+		snprintf(l, sizeof(l), "%s", labels);
+		ctl_metrics_label(l, sizeof(l), "errno", key);
+		ctl_metrics_sample(f, l, json_object_get(v, "count"), out);
 	}
 }
 
-static void ctl_metrics_chronyd(const json_t *st, FILE *out)
+/* One family over both of chronyd's sockets, labelled socket="pps" and
+ * "nmea" (and path="..." for the first family). */
+static void ctl_metrics_sockets(struct ctl_metrics_fam *f, const json_t *st,
+				bool with_path, struct ctl_text *out)
 {
 	static const char *const socks[] = { "pps", "nmea" };
+	char labels[CTL_METRICS_LABELS];
+	const json_t *s;
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		s = ctl_json_get(ctl_json_get(st, "chronyd"), socks[k]);
+		labels[0] = '\0';
+		ctl_metrics_label(labels, sizeof(labels), "socket", socks[k]);
+		if (with_path) {
+			ctl_metrics_label(labels, sizeof(labels), "path",
+					  ctl_json_str(s, "path"));
+		}
+		if (!strcmp(f->path, "failed")) {
+			ctl_metrics_failed(f, labels, ctl_json_get(s, "failed"),
+					   out);
+		} else {
+			ctl_metrics_sample(f, labels,
+					   ctl_json_get(s, f->path), out);
+		}
+	}
+}
+
+static void ctl_metrics_chronyd(const json_t *st, struct ctl_text *out)
+{
 	struct ctl_metrics_fam fam[] = {
 		GAUGE("chronyd_socket_enabled", "enabled",
 		      "1 when gpsppsd sends this kind of sample; path: "
@@ -271,50 +318,37 @@ static void ctl_metrics_chronyd(const json_t *st, FILE *out)
 		      "since_last_delivery_s",
 		      "Seconds since the last sample delivered to chronyd."),
 	};
-	char labels[CTL_METRICS_LABELS];
-	const json_t *s;
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
-		for (k = 0; k < 2; k++) {
-			s = ctl_json_get(ctl_json_get(st, "chronyd"), socks[k]);
-			labels[0] = '\0';
-			ctl_metrics_label(labels, sizeof(labels), "socket",
-					  socks[k]);
-			if (i == 0) {
-				ctl_metrics_label(labels, sizeof(labels),
-						  "path",
-						  ctl_json_str(s, "path"));
-			}
-			if (i == 2) {
-				ctl_metrics_failed(&fam[i], socks[k],
-						   ctl_json_get(s, "failed"),
-						   out);
-				continue;
-			}
-			ctl_metrics_sample(&fam[i], labels,
-					   ctl_json_get(s, fam[i].path), out);
-		}
+		ctl_metrics_sockets(&fam[i], st, i == 0, out);
 	}
 }
 
-static void ctl_metrics_up(int up, FILE *out)
+static void ctl_metrics_up(int up, struct ctl_text *out)
 {
-	fprintf(out, "# HELP gpspps_up 1 when gpsppsd answered on its status "
-		"socket.\n# TYPE gpspps_up gauge\ngpspps_up %d\n", up);
+	ctl_text_printf(out, "# HELP gpspps_up 1 when gpsppsd answered on its "
+			"status socket.\n# TYPE gpspps_up gauge\n"
+			"gpspps_up %d\n", up);
 }
 
-void ctl_metrics_print(const json_t *st, FILE *out)
+char *ctl_metrics_render(const json_t *st)
 {
+	struct ctl_text text = CTL_TEXT_INIT, *out = &text;
+
 	ctl_metrics_up(1, out);
 	ctl_metrics_info(st, out);
 	ctl_metrics_states(st, out);
 	ctl_metrics_scalar_all(st, out);
 	ctl_metrics_labelled(st, out);
 	ctl_metrics_chronyd(st, out);
+	return ctl_text_take(out);
 }
 
-void ctl_metrics_print_down(FILE *out)
+char *ctl_metrics_render_down(void)
 {
-	ctl_metrics_up(0, out);
+	struct ctl_text out = CTL_TEXT_INIT;
+
+	ctl_metrics_up(0, &out);
+	return ctl_text_take(&out);
 }

@@ -12,14 +12,14 @@
 #define GPSPPS_CTL_METRICS_H
 
 #include <stddef.h>
-#include <stdio.h>
 
 #include <jansson.h>
 
-/* Every family for one status object; gpspps_up is 1. */
-void ctl_metrics_print(const json_t *st, FILE *out);
+/* Every family for one status object; gpspps_up is 1.  Both return the
+ * exposition (the caller free()s it; NULL when out of memory). */
+char *ctl_metrics_render(const json_t *st);
 /* When gpsppsd did not answer: gpspps_up 0 alone. */
-void ctl_metrics_print_down(FILE *out);
+char *ctl_metrics_render_down(void);
 
 /*
  * A label value escaped as the format wants it (backslash, double quote

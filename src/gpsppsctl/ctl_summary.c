@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctl_json.h"
+#include "ctl_text.h"
 #include "ctl_summary.h"
 
 /* A pulse or a delivery older than this is "not arriving" (they come
@@ -127,19 +128,20 @@ bool ctl_summary_verdict(const json_t *st, char *buf, size_t len)
 	return true;
 }
 
-static void ctl_summary_field(FILE *out, const char *name, const char *fmt,
-			      ...) __attribute__((format(printf, 3, 4)));
+static void ctl_summary_field(struct ctl_text *out, const char *name,
+			      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static void ctl_summary_field(FILE *out, const char *name, const char *fmt,
-			      ...)
+static void ctl_summary_field(struct ctl_text *out, const char *name,
+			      const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(out, "%-*s: ", CTL_SUMMARY_W, name);
+	ctl_text_printf(out, "%-*s: ", CTL_SUMMARY_W, name);
 	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
+	ctl_text_vprintf(out, fmt, ap);
 	va_end(ap);
-	fputc('\n', out);
+	ctl_text_printf(out, "\n");
 }
 
 /* Seconds at path with a unit, or the word for null. */
@@ -176,7 +178,7 @@ static const char *ctl_summary_str(const json_t *st, const char *path,
 	return s ? s : none;
 }
 
-static void ctl_summary_daemon(const json_t *st, FILE *out)
+static void ctl_summary_daemon(const json_t *st, struct ctl_text *out)
 {
 	char up[32];
 
@@ -215,8 +217,8 @@ static void ctl_summary_baud(const json_t *st, char *buf, size_t len)
 	long long det = ctl_json_int(st, "receiver.detected_baud", 0);
 	int n;
 
-	n = snprintf(buf, len, "%lld baud (%s", ctl_json_int(st, "receiver.baud",
-							  0),
+	n = snprintf(buf, len, "%lld baud (%s",
+		     ctl_json_int(st, "receiver.baud", 0),
 		     ctl_summary_str(st, "receiver.baud_mode", "fixed"));
 	if (det && n > 0 && (size_t)n < len) {
 		snprintf(buf + n, len - (size_t)n, ", decodes at %lld)", det);
@@ -225,7 +227,7 @@ static void ctl_summary_baud(const json_t *st, char *buf, size_t len)
 	}
 }
 
-static void ctl_summary_receiver_fields(const json_t *st, FILE *out)
+static void ctl_summary_receiver_fields(const json_t *st, struct ctl_text *out)
 {
 	char buf[512], t[32];
 	double rate = 0;
@@ -253,7 +255,7 @@ static void ctl_summary_receiver_fields(const json_t *st, FILE *out)
 					  "never", t, sizeof(t)));
 }
 
-static void ctl_summary_delay(const json_t *st, FILE *out)
+static void ctl_summary_delay(const json_t *st, struct ctl_text *out)
 {
 	char a[32], b[32], c[32];
 
@@ -268,7 +270,7 @@ static void ctl_summary_delay(const json_t *st, FILE *out)
 			  ctl_json_int(st, "nmea_delay.count", 0));
 }
 
-static void ctl_summary_pps_fields(const json_t *st, FILE *out)
+static void ctl_summary_pps_fields(const json_t *st, struct ctl_text *out)
 {
 	char a[32], b[32];
 
@@ -300,7 +302,7 @@ static void ctl_summary_pps_fields(const json_t *st, FILE *out)
 			  "against the whole second");
 }
 
-static void ctl_summary_pairing_fields(const json_t *st, FILE *out)
+static void ctl_summary_pairing_fields(const json_t *st, struct ctl_text *out)
 {
 	char buf[512], a[32], b[32], c[32];
 	double lo = 0, hi = 0;
@@ -343,7 +345,7 @@ static void ctl_summary_failed(const json_t *failed, char *buf, size_t len)
 }
 
 static void ctl_summary_sock(const json_t *st, const char *name,
-			     const char *label, FILE *out)
+			     const char *label, struct ctl_text *out)
 {
 	char key[32], buf[1024], t[32];
 	const json_t *s;
@@ -365,7 +367,7 @@ static void ctl_summary_sock(const json_t *st, const char *name,
 	}
 }
 
-static void ctl_summary_last(const json_t *st, FILE *out)
+static void ctl_summary_last(const json_t *st, struct ctl_text *out)
 {
 	char a[32], b[32];
 
@@ -385,12 +387,13 @@ static void ctl_summary_last(const json_t *st, FILE *out)
 			  ", NMEA sent" : "");
 }
 
-void ctl_summary_print(const json_t *st, FILE *out)
+char *ctl_summary_render(const json_t *st)
 {
+	struct ctl_text text = CTL_TEXT_INIT, *out = &text;
 	char verdict[768];
 
 	ctl_summary_verdict(st, verdict, sizeof(verdict));
-	fprintf(out, "%s\n", verdict);
+	ctl_text_printf(out, "%s\n", verdict);
 	ctl_summary_daemon(st, out);
 	ctl_summary_receiver_fields(st, out);
 	ctl_summary_delay(st, out);
@@ -399,4 +402,5 @@ void ctl_summary_print(const json_t *st, FILE *out)
 	ctl_summary_sock(st, "pps", "chronyd PPS", out);
 	ctl_summary_sock(st, "nmea", "chronyd NMEA", out);
 	ctl_summary_last(st, out);
+	return ctl_text_take(out);
 }

@@ -11,14 +11,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include <jansson.h>
 
 /* The first line (no newline) into buf.  Returns true when OK. */
 bool ctl_summary_verdict(const json_t *st, char *buf, size_t len);
 
-/* The whole summary, verdict first. */
-void ctl_summary_print(const json_t *st, FILE *out);
+/* The whole summary, verdict first, newline-terminated lines (the caller
+ * free()s it; NULL when out of memory). */
+char *ctl_summary_render(const json_t *st);
 
 #endif

@@ -4,18 +4,22 @@
 #include <string.h>
 
 #include "ctl_json.h"
+#include "ctl_text.h"
 #include "ctl_watchline.h"
 
 #define CTL_WATCHLINE_FMT "%-24s %-6s %12s %12s  %s\n"
 
-void ctl_watchline_header(FILE *out)
+char *ctl_watchline_header(void)
 {
-	fprintf(out, CTL_WATCHLINE_FMT, "Second (UTC)", "Fix", "PPS offset",
-		"NMEA delay", "Sent to chronyd");
+	struct ctl_text out = CTL_TEXT_INIT;
+
+	ctl_text_printf(&out, CTL_WATCHLINE_FMT, "Second (UTC)", "Fix",
+			"PPS offset", "NMEA delay", "Sent to chronyd");
+	return ctl_text_take(&out);
 }
 
 /* What happened to the second's PPS sample: "PPS", "PPS failed: ENOENT",
- * "PPS held: warm-up" or "" without PPS. */
+ * "PPS held: warmup" or "" without PPS. */
 static void ctl_watchline_pps(const json_t *st, char *buf, size_t len)
 {
 	const char *why = ctl_json_str(st, "last.pps");
@@ -50,8 +54,9 @@ static void ctl_watchline_sent(const json_t *st, char *buf, size_t len)
 	}
 }
 
-void ctl_watchline_print(const json_t *st, FILE *out)
+char *ctl_watchline_render(const json_t *st)
 {
+	struct ctl_text out = CTL_TEXT_INIT;
 	char off[32] = "-", delay[32] = "-", sent[256];
 	const char *t = ctl_json_str(st, "last.time");
 	double v;
@@ -63,7 +68,8 @@ void ctl_watchline_print(const json_t *st, FILE *out)
 		ctl_json_fmt_seconds(v, delay, sizeof(delay));
 	}
 	ctl_watchline_sent(st, sent, sizeof(sent));
-	fprintf(out, CTL_WATCHLINE_FMT, t ? t : "(no epoch yet)",
-		ctl_json_bool(st, "last.valid", false) ? "fix" : "no-fix",
-		off, delay, sent);
+	ctl_text_printf(&out, CTL_WATCHLINE_FMT, t ? t : "(no epoch yet)",
+			ctl_json_bool(st, "last.valid", false) ? "fix" :
+			"no-fix", off, delay, sent);
+	return ctl_text_take(&out);
 }

@@ -8,13 +8,13 @@
 #ifndef GPSPPS_CTL_WATCHLINE_H
 #define GPSPPS_CTL_WATCHLINE_H
 
-#include <stdio.h>
-
 #include <jansson.h>
 
-/* The column titles, once before the lines. */
-void ctl_watchline_header(FILE *out);
-/* One line for one status object. */
-void ctl_watchline_print(const json_t *st, FILE *out);
+/* The column titles, once before the lines.  Both return one
+ * newline-terminated line (the caller free()s it; NULL when out of
+ * memory). */
+char *ctl_watchline_header(void);
+/* The line for one status object. */
+char *ctl_watchline_render(const json_t *st);
 
 #endif

@@ -50,7 +50,8 @@ static void usage(FILE *f)
 "      --socket PATH       gpsppsd's status socket (default\n"
 "                          " CTL_DEFAULT_SOCKET ")\n"
 "      --conf FILE         chrony.conf for doctor (default\n"
-"                          " CTL_DEFAULT_CONF "), include and confdir followed\n"
+"                          " CTL_DEFAULT_CONF "),\n"
+"                          include and confdir followed\n"
 "      --chronyc CMD       chronyc command for doctor (default \"chronyc\"),\n"
 "                          e.g. \"chronyc -h /run/chrony/chronyd.sock -n\"\n"
 "      --json              status: the daemon's object unchanged; watch: one\n"
@@ -203,6 +204,19 @@ static int parse_args(int argc, char **argv, struct ctl_args *a)
 	return check_verb_options(a);
 }
 
+/* Write a renderer's text to stdout and free it: 0, or -ENOMEM for the
+ * renderer's NULL. */
+static int put_text(char *text)
+{
+	if (!text) {
+		fprintf(stderr, "gpsppsctl: out of memory\n");
+		return -ENOMEM;
+	}
+	fputs(text, stdout);
+	free(text);
+	return 0;
+}
+
 static int verb_status(const struct ctl_args *a)
 {
 	char err[CTL_ERRLEN], *line = NULL;
@@ -218,11 +232,11 @@ static int verb_status(const struct ctl_args *a)
 	if (a->o.json) {
 		printf("%s\n", line);
 	} else {
-		ctl_summary_print(st, stdout);
+		r = put_text(ctl_summary_render(st));
 	}
 	free(line);
 	json_decref(st);
-	return CTL_EXIT_OK;
+	return r < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }
 
 static int verb_watch(const struct ctl_args *a)
@@ -238,7 +252,7 @@ static int verb_watch(const struct ctl_args *a)
 		return CTL_EXIT_FAIL;
 	}
 	if (!a->o.json) {
-		ctl_watchline_header(stdout);
+		put_text(ctl_watchline_header());
 	}
 	for (n = 0; !a->count || n < a->count; n++) {
 		if (ctl_watch_next(w, a->o.timeout_ms, &st, err,
@@ -250,7 +264,7 @@ static int verb_watch(const struct ctl_args *a)
 		if (a->o.json) {
 			printf("%s\n", ctl_watch_line(w));
 		} else {
-			ctl_watchline_print(st, stdout);
+			put_text(ctl_watchline_render(st));
 		}
 		fflush(stdout);
 		json_decref(st);
@@ -259,14 +273,12 @@ static int verb_watch(const struct ctl_args *a)
 	return CTL_EXIT_OK;
 }
 
-/* The exposition, or gpspps_up 0 alone when gpsppsd did not answer
- * (then the error is on stderr and the exit status 2). */
-static int metrics_render(const struct ctl_args *a, char **text,
-			  size_t *len)
+/* The exposition into *text, or gpspps_up 0 alone when gpsppsd did not
+ * answer (then the error is on stderr and the return value negative). */
+static int metrics_render(const struct ctl_args *a, char **text)
 {
 	char err[CTL_ERRLEN];
 	json_t *st = NULL;
-	FILE *f;
 	int r;
 
 	r = ctl_client_status(a->o.socket, a->o.timeout_ms, &st, err,
@@ -274,40 +286,33 @@ static int metrics_render(const struct ctl_args *a, char **text,
 	if (r < 0) {
 		fprintf(stderr, "gpsppsctl: %s\n", err);
 	}
-	f = open_memstream(text, len);
-	if (!f) {
-		json_decref(st);
+	*text = r < 0 ? ctl_metrics_render_down() : ctl_metrics_render(st);
+	json_decref(st);
+	if (!*text) {
 		fprintf(stderr, "gpsppsctl: out of memory\n");
 		return -ENOMEM;
 	}
-	if (r < 0) {
-		ctl_metrics_print_down(f);
-	} else {
-		ctl_metrics_print(st, f);
-	}
-	fclose(f);
-	json_decref(st);
 	return r;
 }
 
 static int verb_metrics(const struct ctl_args *a)
 {
 	char err[CTL_ERRLEN], *text = NULL;
-	size_t len = 0;
 	int r, w;
 
-	r = metrics_render(a, &text, &len);
-	if (r == -ENOMEM) {
+	r = metrics_render(a, &text);
+	if (!text) {
 		return CTL_EXIT_FAIL;
 	}
 	if (a->output) {
-		w = ctl_output_replace(a->output, text, len, err, sizeof(err));
+		w = ctl_output_replace(a->output, text, strlen(text), err,
+				       sizeof(err));
 		if (w < 0) {
 			fprintf(stderr, "gpsppsctl: %s\n", err);
 			r = w;
 		}
 	} else {
-		fwrite(text, 1, len, stdout);
+		fputs(text, stdout);
 	}
 	free(text);
 	return r < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;

@@ -65,8 +65,14 @@ static void usage(FILE *out)
 		"  none                       NMEA timing samples only\n",
 		DEFAULT_CONFIG);
 	for (i = 0; pps_backends[i] != NULL; i++) {
-		fprintf(out, "  %-26s %s\n", pps_backends[i]->kind,
-			pps_backends[i]->summary);
+		const struct pps_backend *b = pps_backends[i];
+
+		if (b->not_built != NULL) {
+			fprintf(out, "  %-26s not built (%s)\n", b->kind,
+				b->not_built);
+		} else {
+			fprintf(out, "  %-26s %s\n", b->kind, b->summary);
+		}
 	}
 	fprintf(out, "\nExit status: 0 ok, 1 bad configuration (--check) or "
 		"command line, %d configuration or\ndevice error at start-up, "

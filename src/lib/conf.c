@@ -176,7 +176,7 @@ static int set_str(const struct conf_key *k, void *field, const char *v,
 }
 
 /* "none" or KIND[:ARG] with KIND compiled in; the backend checks ARG when
- * it opens the source. */
+ * it opens the source.  A kind not built is refused with the reason. */
 static int set_pps(const struct conf_key *k, void *field, const char *v,
 		   char *msg, size_t msglen)
 {
@@ -200,8 +200,10 @@ static int set_pps(const struct conf_key *k, void *field, const char *v,
 	len = (size_t)snprintf(msg, msglen, "%s: unknown PPS input \"%s\" "
 			       "(built in: none", k->name, v);
 	for (i = 0; pps_backends[i] != NULL && len < msglen; i++) {
-		len += (size_t)snprintf(msg + len, msglen - len, ", %s",
-					pps_backends[i]->kind);
+		if (pps_backends[i]->not_built == NULL) {
+			len += (size_t)snprintf(msg + len, msglen - len,
+						", %s", pps_backends[i]->kind);
+		}
 	}
 	if (len < msglen) {
 		snprintf(msg + len, msglen - len, ")");

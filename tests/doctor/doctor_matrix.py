@@ -29,9 +29,12 @@ test log holds what doctor said for each case.
 import json
 import os
 import pwd
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -70,11 +73,11 @@ class Chain:
         return tty
 
     def gpsppsd(self, device, *args, baud=9600, pps="sim:jitter=2us,seed=3",
-                pps_sock=None, user=None):
+                pps_sock=None, nmea_sock=None, user=None):
         cmd = [prog("gpsppsd"), "--config", "/dev/null", "--device", device,
                "--baud", str(baud), "--pps", pps,
                "--pps-socket", pps_sock or f"{self.d}/pps.sock",
-               "--nmea-socket", f"{self.d}/nmea.sock",
+               "--nmea-socket", nmea_sock or f"{self.d}/nmea.sock",
                "--status-socket", self.status] + list(args)
         if user is not None:
             cmd = ["setpriv", f"--reuid={user}", f"--regid={user}",
@@ -90,11 +93,11 @@ class Chain:
             p.stop()
 
 
-def doctor(d, c=None, *extra):
+def doctor(d, status_sock=None, *extra):
     """Run gpsppsctl doctor once: (exit status, lines)."""
     chronyc = f"{CHRONYC} -h {d}/chronyd.sock -n"
     cmd = [prog("gpsppsctl"), "doctor", "--socket",
-           os.path.join(d, "run", "status.sock"),
+           status_sock or os.path.join(d, "run", "status.sock"),
            "--conf", os.path.join(d, "chrony.conf"),
            "--chronyc", chronyc] + list(extra)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -103,18 +106,18 @@ def doctor(d, c=None, *extra):
     return r.returncode, r.stdout.splitlines()
 
 
-def status(d):
+def status(d, status_sock=None):
     r = subprocess.run([prog("gpsppsctl"), "status", "--json", "--socket",
-                        os.path.join(d, "run", "status.sock")],
+                        status_sock or os.path.join(d, "run", "status.sock")],
                        capture_output=True, text=True, timeout=10)
     return json.loads(r.stdout) if r.returncode == 0 else None
 
 
-def wait_uptime(d, seconds):
+def wait_uptime(d, seconds, status_sock=None):
     """Let gpsppsd run `seconds` (its own uptime)."""
     deadline = time.monotonic() + seconds + 15
     while time.monotonic() < deadline:
-        st = status(d)
+        st = status(d, status_sock)
         if st is not None and st["daemon"]["uptime_s"] >= seconds:
             return st
         time.sleep(0.5)
@@ -199,29 +202,41 @@ def case_socket_path(d):
 
 
 def case_socket_perms(d):
+    """chronyd (umask 022) makes its sockets srwxr-xr-x root:root in a
+    directory everyone may enter; gpsppsd runs as nobody.  chronyd's own
+    directory (command socket) stays 0700, as chronyd demands."""
     try:
-        pwd.getpwnam("nobody")
+        nobody = pwd.getpwnam("nobody").pw_uid
     except KeyError:
         skip("no user nobody")
     if os.geteuid() != 0:
         skip("needs root to run gpsppsd as nobody")
-    os.chmod(d, 0o755)
-    ch = Chain(d)
-    os.chown(os.path.dirname(ch.status), pwd.getpwnam("nobody").pw_uid, -1)
-    old = os.umask(0o022)
+    pub = tempfile.mkdtemp(prefix="gpspps-doctor-pub-")
     try:
-        c = Chronyd(d, refclocks(d)).start()
+        os.chmod(pub, 0o755)
+        run = os.path.join(pub, "run")
+        os.mkdir(run)
+        os.chown(run, nobody, -1)
+        ch = Chain(d)
+        ch.status = os.path.join(run, "status.sock")
+        old = os.umask(0o022)
+        try:
+            c = Chronyd(d, [ln.replace(f"{d}/", f"{pub}/")
+                            for ln in refclocks(d)]).start()
+        finally:
+            os.umask(old)
+        try:
+            tty = os.path.realpath(ch.sim())
+            os.chmod(tty, 0o666)
+            ch.gpsppsd(tty, user="nobody", pps_sock=f"{pub}/pps.sock",
+                       nmea_sock=f"{pub}/nmea.sock")
+            wait_uptime(d, 8, ch.status)
+            code, lines = doctor(d, ch.status)
+            ch.stop()
+        finally:
+            c.stop()
     finally:
-        os.umask(old)
-    try:
-        tty = ch.sim()
-        os.chmod(os.path.realpath(tty), 0o666)
-        ch.gpsppsd(tty, user="nobody")
-        wait_uptime(d, 8)
-        code, lines = doctor(d)
-        ch.stop()
-    finally:
-        c.stop()
+        shutil.rmtree(pub, ignore_errors=True)
     expect(code, lines, "sockets", "FAIL",
            ["srwxr-xr-x root:root", "nobody may not write"], 2)
 
@@ -303,15 +318,29 @@ def case_reach(d):
         os.rename(f"{d}/pps.sock", f"{d}/pps.chronyd.sock")
         thief = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         thief.bind(f"{d}/pps.sock")
+        sizes = set()
+
+        def drain():
+            # Read and drop, as chronyd does with a sample it rejects.
+            while True:
+                try:
+                    sizes.add(len(thief.recv(4096)))
+                except OSError:
+                    return
+        threading.Thread(target=drain, daemon=True).start()
         ch.gpsppsd(ch.sim())
         wait_reach(c, "NMEA")
         time.sleep(22)   # chronyd older than doctor's 20 s start-up grace
         code, lines = doctor(d)
         ch.stop()
+        thief.shutdown(socket.SHUT_RDWR)
         thief.close()
+    if len(sizes) != 1:
+        fail(f"samples of sizes {sizes} reached the socket")
     expect(code, lines, "reach", "FAIL",
            ["succeed", "reach for PPS stays 0",
-            "sample size or socket mismatch", "-byte samples"], 2)
+            "sample size or socket mismatch",
+            f"sends {sizes.pop()}-byte samples"], 2)
 
 
 CASES = {

@@ -19,27 +19,13 @@
 #include <string.h>
 
 #include "ctl_metrics.h"
-
-static json_t *load_fixture(void)
-{
-	json_error_t je;
-	json_t *st = json_load_file(CTL_FIXTURE_DIR "/status-ok.json", 0, &je);
-
-	if (!st) {
-		fail_msg("%s: %s", CTL_FIXTURE_DIR "/status-ok.json", je.text);
-	}
-	return st;
-}
+#include "ctl_testutil.h"
 
 static char *render(const json_t *st)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	char *text = ctl_metrics_render(st);
 
-	assert_non_null(f);
-	ctl_metrics_print(st, f);
-	fclose(f);
+	assert_non_null(text);
 	return text;
 }
 
@@ -115,7 +101,7 @@ static void check_exposition(const char *text)
 
 static void test_fixture_exposition(void **state)
 {
-	json_t *st = load_fixture();
+	json_t *st = ctl_test_fixture();
 	char *text = render(st);
 
 	(void)state;
@@ -132,8 +118,9 @@ static void test_fixture_samples(void **state)
 		"\n# TYPE gpspps_receiver_sentences_total counter\n",
 		"\ngpspps_receiver_sentences_total{type=\"GSV\"} 360\n",
 		"\ngpspps_receiver_bad_checksums_total 2\n",
-		"\ngpspps_pairing_held_total{reason=\"warm-up\"} 3\n",
-		"\ngpspps_chronyd_failed_total{socket=\"nmea\",errno=\"ENOENT\"} 2\n",
+		"\ngpspps_pairing_held_total{reason=\"warmup\"} 3\n",
+		"\ngpspps_chronyd_failed_total{socket=\"nmea\","
+		"errno=\"ENOENT\"} 2\n",
 		"\ngpspps_chronyd_sent_total{socket=\"pps\"} 115\n",
 		"\ngpspps_nmea_delay_median_seconds 0.35\n",
 		"\ngpspps_pairing_last_offset_seconds -1.2e-08\n",
@@ -143,8 +130,9 @@ static void test_fixture_samples(void **state)
 		"\ngpspps_pairing_guard_state{state=\"locked\"} 1\n",
 		"\ngpspps_pps_spurious_total{by=\"period\"} 1\n",
 		"\ngpspps_pps_open 1\n",
+		"\ngpspps_status_bad_requests_total 1\n",
 	};
-	json_t *st = load_fixture();
+	json_t *st = ctl_test_fixture();
 	char *text = render(st);
 	size_t i;
 
@@ -161,7 +149,7 @@ static void test_fixture_samples(void **state)
 /* null (never, unknown) leaves no sample and no header of its own. */
 static void test_null_no_sample(void **state)
 {
-	json_t *st = load_fixture();
+	json_t *st = ctl_test_fixture();
 	json_t *rx = json_object_get(st, "receiver");
 	char *text;
 
@@ -198,7 +186,7 @@ static void test_escape(void **state)
  * daemon's keys. */
 static void test_labels_escaped(void **state)
 {
-	json_t *st = load_fixture();
+	json_t *st = ctl_test_fixture();
 	json_t *sent = json_object_get(json_object_get(st, "receiver"),
 				       "sentences");
 	char *text;
@@ -217,13 +205,9 @@ static void test_labels_escaped(void **state)
 
 static void test_down(void **state)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	char *text = ctl_metrics_render_down();
 
 	(void)state;
-	ctl_metrics_print_down(f);
-	fclose(f);
 	check_exposition(text);
 	assert_string_equal(text, "# HELP gpspps_up 1 when gpsppsd answered on "
 			    "its status socket.\n# TYPE gpspps_up gauge\n"

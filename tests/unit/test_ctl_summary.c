@@ -17,18 +17,8 @@
 
 #include "ctl_json.h"
 #include "ctl_summary.h"
+#include "ctl_testutil.h"
 #include "ctl_watchline.h"
-
-static json_t *load_fixture(void)
-{
-	json_error_t je;
-	json_t *st = json_load_file(CTL_FIXTURE_DIR "/status-ok.json", 0, &je);
-
-	if (!st) {
-		fail_msg("%s: %s", CTL_FIXTURE_DIR "/status-ok.json", je.text);
-	}
-	return st;
-}
 
 /* Set the member at a dotted path (its parents exist) to v. */
 static void set(json_t *st, const char *path, json_t *v)
@@ -60,7 +50,8 @@ static void expect_verdict(json_t *st, bool ok, const char *words)
 static void test_verdict_ok(void **state)
 {
 	(void)state;
-	expect_verdict(load_fixture(), true, "OK: PPS samples reach chronyd");
+	expect_verdict(ctl_test_fixture(), true,
+		       "OK: PPS samples reach chronyd");
 }
 
 static void test_verdict_receiver(void **state)
@@ -68,17 +59,17 @@ static void test_verdict_receiver(void **state)
 	json_t *st;
 
 	(void)state;
-	st = load_fixture();
+	st = ctl_test_fixture();
 	set(st, "receiver.state", json_string("absent"));
 	expect_verdict(st, false, "NOT OK: receiver /dev/serial0 absent");
-	st = load_fixture();
+	st = ctl_test_fixture();
 	set(st, "receiver.state", json_string("silent"));
 	expect_verdict(st, false, "2 bad checksums): wrong baud rate?");
-	st = load_fixture();
+	st = ctl_test_fixture();
 	set(st, "receiver.state", json_string("silent"));
 	set(st, "receiver.bad_checksums", json_integer(0));
 	expect_verdict(st, false, "silent: no NMEA sentence");
-	st = load_fixture();
+	st = ctl_test_fixture();
 	set(st, "receiver.state", json_string("no-fix"));
 	expect_verdict(st, false, "has no fix");
 }
@@ -88,18 +79,18 @@ static void test_verdict_pps(void **state)
 	json_t *st;
 
 	(void)state;
-	st = load_fixture();
+	st = ctl_test_fixture();
 	set(st, "pps.since_last_edge_s", json_real(7.2));
 	expect_verdict(st, false, "no PPS edge from /dev/pps0 for 7 s");
-	st = load_fixture();
+	st = ctl_test_fixture();
 	set(st, "pps.edges", json_integer(0));
 	expect_verdict(st, false, "no PPS edge yet");
-	st = load_fixture();
-	set(st, "last.pps", json_string("outside-window"));
+	st = ctl_test_fixture();
+	set(st, "last.pps", json_string("no_edge"));
 	set(st, "last.pps_sent", json_false());
-	expect_verdict(st, false, "PPS samples held back: outside-window");
+	expect_verdict(st, false, "PPS samples held back: no_edge");
 	/* Without PPS, only the NMEA samples count. */
-	st = load_fixture();
+	st = ctl_test_fixture();
 	set(st, "pps.backend", json_string("none"));
 	set(st, "pps.edges", json_integer(0));
 	set(st, "last.pps", json_string("no-pps"));
@@ -111,7 +102,7 @@ static void test_verdict_chronyd(void **state)
 	json_t *st;
 
 	(void)state;
-	st = load_fixture();
+	st = ctl_test_fixture();
 	set(st, "chronyd.pps.last_error", json_string("ENOENT"));
 	set(st, "chronyd.pps.failed", json_pack("{s{sis s}}", "ENOENT",
 		"count", 9, "meaning", "chronyd is not running"));
@@ -119,25 +110,13 @@ static void test_verdict_chronyd(void **state)
 	expect_verdict(st, false, "PPS samples do not reach chronyd (ENOENT): "
 		       "chronyd is not running");
 	/* An error long ago, deliveries since: fine. */
-	st = load_fixture();
+	st = ctl_test_fixture();
 	set(st, "chronyd.nmea.last_error", json_string("ENOENT"));
 	expect_verdict(st, true, "OK");
-	st = load_fixture();
+	st = ctl_test_fixture();
 	set(st, "chronyd.nmea.last_error", json_string("EACCES"));
 	set(st, "chronyd.nmea.since_last_delivery_s", json_real(30.0));
 	expect_verdict(st, false, "NMEA samples do not reach chronyd (EACCES)");
-}
-
-static char *print_with(void (*fn)(const json_t *, FILE *), const json_t *st)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	assert_non_null(f);
-	fn(st, f);
-	fclose(f);
-	return text;
 }
 
 static void expect_in(const char *text, const char *words)
@@ -151,8 +130,9 @@ static void expect_in(const char *text, const char *words)
  * figures with their units. */
 static void test_print(void **state)
 {
-	json_t *st = load_fixture();
-	char *text = print_with(ctl_summary_print, st), *line, *save = NULL;
+	json_t *st = ctl_test_fixture();
+	char *text = ctl_summary_render(st);
+	char *line, *save = NULL;
 	char *copy = strdup(text);
 	int n = 0;
 
@@ -170,12 +150,13 @@ static void test_print(void **state)
 	assert_true(n > 15);
 	expect_in(text, "\nReceiver        : /dev/serial0 at 9600 baud "
 		  "(fixed), valid\n");
-	expect_in(text, "\nNMEA delay      : last 350.200 ms, median 350.000 ms,"
-		  " spread 1.100 ms (64 samples in 64 s)\n");
+	expect_in(text, "\nNMEA delay      : last 350.200 ms, median "
+		  "350.000 ms, spread 1.100 ms (64 samples in 64 s)\n");
 	expect_in(text, "\nEdge jitter     : 1.200 us (against the whole "
 		  "second");
 	expect_in(text, "\nLast offset     : -12 ns\n");
-	expect_in(text, "\nHeld back       : warm-up 3, no-fix 0, no-label 2\n");
+	expect_in(text, "\nHeld back       : warmup 3, no_fix 0, "
+		  "no_edge 2\n");
 	expect_in(text, "\n  failed        : ENOENT 2 (chronyd is not running");
 	expect_in(text, "\nchronyd PPS     : /run/gpspps/pps.sock, 115 sent, "
 		  "last 400.000 ms ago\n");
@@ -187,7 +168,7 @@ static void test_print(void **state)
 /* A daemon that reports nulls (nothing yet) prints words, not zeros. */
 static void test_print_nulls(void **state)
 {
-	json_t *st = load_fixture();
+	json_t *st = ctl_test_fixture();
 	char *text;
 
 	(void)state;
@@ -195,7 +176,7 @@ static void test_print_nulls(void **state)
 	set(st, "receiver.since_last_byte_s", json_null());
 	set(st, "pairing.last_offset_s", json_null());
 	set(st, "chronyd.nmea.enabled", json_false());
-	text = print_with(ctl_summary_print, st);
+	text = ctl_summary_render(st);
 	expect_in(text, "last never\n");
 	expect_in(text, "\nLast byte       : never\n");
 	expect_in(text, "\nLast offset     : -\n");
@@ -206,26 +187,26 @@ static void test_print_nulls(void **state)
 
 static void test_watchline(void **state)
 {
-	json_t *st = load_fixture();
+	json_t *st = ctl_test_fixture();
 	char *text;
 
 	(void)state;
-	text = print_with(ctl_watchline_print, st);
+	text = ctl_watchline_render(st);
 	assert_string_equal(text, "2026-12-01T22:00:00Z     fix          "
 			    "-12 ns   350.200 ms  PPS, NMEA\n");
 	free(text);
-	set(st, "last.pps", json_string("outside-window"));
+	set(st, "last.pps", json_string("no_edge"));
 	set(st, "last.pps_sent", json_false());
 	set(st, "last.pps_offset_s", json_null());
 	set(st, "last.valid", json_false());
-	text = print_with(ctl_watchline_print, st);
+	text = ctl_watchline_render(st);
 	expect_in(text, " no-fix ");
-	expect_in(text, "  PPS held: outside-window, NMEA\n");
+	expect_in(text, "  PPS held: no_edge, NMEA\n");
 	free(text);
 	set(st, "last.pps", json_string("sample"));
 	set(st, "chronyd.pps.last_error", json_string("ECONNREFUSED"));
 	set(st, "last.nmea_sent", json_false());
-	text = print_with(ctl_watchline_print, st);
+	text = ctl_watchline_render(st);
 	expect_in(text, "PPS failed: ECONNREFUSED, NMEA not sent\n");
 	free(text);
 	json_decref(st);

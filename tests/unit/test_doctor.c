@@ -563,18 +563,6 @@ static void test_user_may(void **state)
 	assert_false(doctor_user_may(&root, 0600, 5, 5, 1));
 }
 
-static void test_baud_order(void **state)
-{
-	long r[12];
-	size_t n = doctor_baud_order(38400, r, 12);
-
-	(void)state;
-	assert_int_equal(n, 9);
-	assert_int_equal(r[0], 38400);
-	assert_int_equal(r[1], 9600);
-	assert_int_equal(r[3], 115200);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -608,7 +596,6 @@ int main(void)
 		T(test_clock_unsynchronised),
 #undef T
 		cmocka_unit_test(test_user_may),
-		cmocka_unit_test(test_baud_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,24 +92,6 @@ bool doctor_user_may(const struct doctor_user *u, mode_t mode, uid_t uid,
 	return (mode & want) == want;
 }
 
-size_t doctor_baud_order(long configured, long *rates, size_t max)
-{
-	static const long usual[] = {
-		9600, 4800, 38400, 115200, 19200, 57600, 230400, 460800, 921600,
-	};
-	size_t n = 0, i;
-
-	if (max > 0 && configured > 0) {
-		rates[n++] = configured;
-	}
-	for (i = 0; i < sizeof(usual) / sizeof(usual[0]) && n < max; i++) {
-		if (usual[i] != configured) {
-			rates[n++] = usual[i];
-		}
-	}
-	return n;
-}
-
 /* --- gpsppsd and its configuration ------------------------------------ */
 
 static const char *daemon_fix(int rc)

@@ -75,8 +75,4 @@ const char *doctor_level_name(enum doctor_level l);
 bool doctor_user_may(const struct doctor_user *u, mode_t mode, uid_t uid,
 		     gid_t gid, unsigned want);
 
-/* The rates the port probe tries, in order: the configured one first,
- * then the usual NMEA rates.  Returns how many were written to rates. */
-size_t doctor_baud_order(long configured, long *rates, size_t max);
-
 #endif
