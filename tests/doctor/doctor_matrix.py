@@ -17,6 +17,8 @@ test log holds what doctor said for each case.
   socket-path    gpsppsd sends to another path      -> chrony-conf FAIL
   socket-perms   gpsppsd as nobody, chronyd umask 022 -> sockets FAIL
   wrong-baud     simulator 38400, gpsppsd 9600      -> sentences FAIL, 38400
+  down-baud      the same with gpsppsd stopped: doctor probes the port
+                 read-only                          -> sentences FAIL, 38400
   no-fix         the receiver never has a fix       -> fix FAIL
   no-edges       --pps sim:miss=1                   -> pps-edges FAIL
   absent         no receiver on the port            -> port FAIL
@@ -251,6 +253,25 @@ def case_wrong_baud(d):
     expect(code, lines, "sentences", "FAIL", ["38400 baud"], 2)
 
 
+def case_down_baud(d):
+    """gpsppsd not running: doctor reads its configuration and probes
+    the port itself, read-only, at the other rates."""
+    ch = Chain(d)
+    tty = ch.sim(baud=38400)
+    conf = os.path.join(d, "gpsppsd.conf")
+    with open(conf, "w") as f:
+        f.write(f"device {tty}\nbaud 9600\npps sim\n"
+                f"pps-socket {d}/pps.sock\nnmea-socket {d}/nmea.sock\n")
+    with Chronyd(d, refclocks(d)):
+        code, lines = doctor(d, None, "--gpsppsd-conf", conf)
+    ch.stop()
+    expect(code, lines, "gpsppsd", "FAIL", ["does not answer"], 2)
+    line = next((ln for ln in lines if ln.split()[1] == "sentences"), "")
+    if not line.startswith("FAIL") or "sends at 38400 baud" not in line:
+        fail(f"the port probe did not name 38400 baud: {line!r}")
+    print(f"CASE LINE: {line}")
+
+
 def case_no_fix(d):
     ch = Chain(d)
     with Chronyd(d, refclocks(d)):
@@ -350,6 +371,7 @@ CASES = {
     "socket-path": case_socket_path,
     "socket-perms": case_socket_perms,
     "wrong-baud": case_wrong_baud,
+    "down-baud": case_down_baud,
     "no-fix": case_no_fix,
     "no-edges": case_no_edges,
     "absent": case_absent,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "chronyc_run.h"
 #include "config.h"
@@ -253,8 +254,32 @@ static bool check_running(const struct ctl_options *o,
 	return args != NULL;
 }
 
+/* gpsppsd beside gpsppsctl (both in sbindir), else from PATH. */
+static const char *sibling_gpsppsd(char *buf, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0) {
+		return "gpsppsd";
+	}
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash == NULL) {
+		return "gpsppsd";
+	}
+	snprintf(buf, len, "%.*s/gpsppsd", (int)(slash - self), self);
+	if (access(buf, X_OK) != 0 || strchr(buf, '\'') != NULL) {
+		return "gpsppsd";
+	}
+	snprintf(buf, len, "'%.*s/gpsppsd'", (int)(slash - self), self);
+	return buf;
+}
+
 static void check_config(const struct ctl_options *o, struct doctor_facts *f)
 {
+	char cmd[PATH_MAX + 16];
 	const char *conf = ctl_json_str(f->status, "daemon.config");
 	const char *args[] = { "--check", "--config", NULL, NULL };
 
@@ -266,7 +291,7 @@ static void check_config(const struct ctl_options *o, struct doctor_facts *f)
 	}
 	args[2] = conf;
 	copy(f->check_what, conf);
-	run_check(o, f, "gpsppsd", args);
+	run_check(o, f, sibling_gpsppsd(cmd, sizeof(cmd)), args);
 }
 
 /* --- devices ---------------------------------------------------------- */
