@@ -241,8 +241,8 @@ static bool check_running(const struct ctl_options *o,
 	}
 	args = calloc(n + 2, sizeof(*args));
 	if (args != NULL) {
-		memcpy(args, argv, n * sizeof(*args));
-		args[n] = "--check";
+		args[0] = "--check";
+		memcpy(args + 1, argv, n * sizeof(*args));
 		snprintf(cmd, sizeof(cmd), "'%s'", exe);
 		snprintf(f->check_what, DOCTOR_STR, "the command line of pid "
 			 "%d", (int)pid);
