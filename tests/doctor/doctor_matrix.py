@@ -153,6 +153,20 @@ def expect(code, lines, check, level, words, exit_status):
     print(f"CASE LINE: {problems[0]}")
 
 
+def broken(d, check, words, conf=None, sim_args=(), sim_baud=9600,
+           device=None, wait=8, args=(), **daemon_kw):
+    """The usual case: chronyd and the chain up, one thing broken; after
+    `wait` s of gpsppsd, doctor's first problem is FAIL `check`."""
+    ch = Chain(d)
+    with Chronyd(d, conf or refclocks(d)):
+        dev = device or ch.sim(*sim_args, baud=sim_baud)
+        ch.gpsppsd(dev, *args, **daemon_kw)
+        wait_uptime(d, wait)
+        code, lines = doctor(d)
+        ch.stop()
+    expect(code, lines, check, "FAIL", words, 2)
+
+
 def case_healthy(d):
     ch = Chain(d)
     with Chronyd(d, refclocks(d)) as c:
@@ -182,25 +196,13 @@ def case_chronyd_down(d):
 
 
 def case_no_pps_conf(d):
-    ch = Chain(d)
-    with Chronyd(d, refclocks(d, pps=False)):
-        ch.gpsppsd(ch.sim())
-        wait_uptime(d, 8)
-        code, lines = doctor(d)
-        ch.stop()
-    expect(code, lines, "chrony-conf", "FAIL",
-           [f"no SOCK refclock on {d}/pps.sock", "refid PPS"], 2)
+    broken(d, "chrony-conf", [f"no SOCK refclock on {d}/pps.sock",
+                              "refid PPS"], conf=refclocks(d, pps=False))
 
 
 def case_socket_path(d):
-    ch = Chain(d)
-    with Chronyd(d, refclocks(d)):
-        ch.gpsppsd(ch.sim(), pps_sock=f"{d}/gpspps-pps.sock")
-        wait_uptime(d, 8)
-        code, lines = doctor(d)
-        ch.stop()
-    expect(code, lines, "chrony-conf", "FAIL",
-           [f"read {d}/pps.sock, not {d}/gpspps-pps.sock"], 2)
+    broken(d, "chrony-conf", [f"read {d}/pps.sock, not {d}/gpspps-pps.sock"],
+           pps_sock=f"{d}/gpspps-pps.sock")
 
 
 def case_socket_perms(d):
@@ -244,13 +246,7 @@ def case_socket_perms(d):
 
 
 def case_wrong_baud(d):
-    ch = Chain(d)
-    with Chronyd(d, refclocks(d)):
-        ch.gpsppsd(ch.sim(baud=38400), baud=9600)
-        wait_uptime(d, 14)
-        code, lines = doctor(d)
-        ch.stop()
-    expect(code, lines, "sentences", "FAIL", ["38400 baud"], 2)
+    broken(d, "sentences", ["38400 baud"], sim_baud=38400, wait=14)
 
 
 def case_down_baud(d):
@@ -273,45 +269,23 @@ def case_down_baud(d):
 
 
 def case_no_fix(d):
-    ch = Chain(d)
-    with Chronyd(d, refclocks(d)):
-        ch.gpsppsd(ch.sim("--fault", "fixloss=1"))
-        wait_uptime(d, 8)
-        code, lines = doctor(d)
-        ch.stop()
-    expect(code, lines, "fix", "FAIL", ["no fix"], 2)
+    broken(d, "fix", ["no fix"], sim_args=["--fault", "fixloss=1"])
 
 
 def case_no_edges(d):
-    ch = Chain(d)
-    with Chronyd(d, refclocks(d)):
-        ch.gpsppsd(ch.sim(), pps="sim:miss=1")
-        wait_uptime(d, 8)
-        code, lines = doctor(d)
-        ch.stop()
-    expect(code, lines, "pps-edges", "FAIL", ["no PPS edge"], 2)
+    broken(d, "pps-edges", ["no PPS edge"], pps="sim:miss=1")
 
 
 def case_absent(d):
-    ch = Chain(d)
-    with Chronyd(d, refclocks(d)):
-        ch.gpsppsd(os.path.join(d, "ttyUSB-gone"))
-        wait_uptime(d, 3)
-        code, lines = doctor(d)
-        ch.stop()
-    expect(code, lines, "port", "FAIL", ["ttyUSB-gone does not exist"], 2)
+    broken(d, "port", ["ttyUSB-gone does not exist"],
+           device=os.path.join(d, "ttyUSB-gone"), wait=3)
 
 
 def case_window(d):
-    ch = Chain(d)
-    with Chronyd(d, refclocks(d)):
-        ch.gpsppsd(ch.sim("--delay", "0.62"), "--window-max", "0.5")
-        wait_uptime(d, 10)
-        code, lines = doctor(d)
-        ch.stop()
-    expect(code, lines, "pairing", "FAIL",
-           ["0.620 s is outside the window", "--window-max 0.6",
-            "--next-second"], 2)
+    broken(d, "pairing", ["0.620 s is outside the window", "--window-max 0.6",
+                          "--next-second"],
+           sim_args=["--delay", "0.62"], args=["--window-max", "0.5"],
+           wait=10)
 
 
 def case_lock(d):
