@@ -41,11 +41,14 @@ static bool lock_over(struct judge_ctx *c, struct doctor_result *r,
 	}
 	judge_say(r, selected ? DOCTOR_WARN : DOCTOR_FAIL, "%s is locked to "
 		  "%s (lock %s, %s), whose uncalibrated offset %.3f s is past "
-		  "chrony's %.1f s lock limit", c->pps_refid, f->pps_rc.lock,
+		  "chrony's %.1f s lock limit%s", c->pps_refid, f->pps_rc.lock,
 		  f->pps_rc.lock, f->pps_rc.where, lk.offset,
-		  DOCTOR_LOCK_LIMIT_S);
+		  DOCTOR_LOCK_LIMIT_S, selected ? " (still selected: chronyd "
+		  "locks pulses, and gpsppsd sends whole samples)" : "");
 	judge_fix(r, "run gpspps-calibrate --write to set the %s refclock's "
-		  "offset, then restart chronyd", f->pps_rc.lock);
+		  "offset and restart chronyd, or drop `lock %s`, which "
+		  "gpsppsd's samples do not need", f->pps_rc.lock,
+		  f->pps_rc.lock);
 	return true;
 }
 
