@@ -80,7 +80,7 @@ struct doctor_facts {
 	int status_rc;                 /* negative errno of the question */
 	char status_err[DOCTOR_STR];
 	struct doctor_setup setup;
-	bool setup_known;              /* false: no status, no readable config */
+	bool setup_known;              /* false: no status, no config */
 	char setup_from[DOCTOR_STR];   /* where setup came from */
 
 	/* gpsppsd --check */

@@ -128,7 +128,8 @@ static bool sock_bad(struct judge_ctx *c, struct doctor_result *r,
 	}
 	judge_file_desc(fl, desc, sizeof(desc));
 	if (!S_ISSOCK(fl->mode)) {
-		judge_say(r, DOCTOR_FAIL, "%s is not a socket (%s)", path, desc);
+		judge_say(r, DOCTOR_FAIL, "%s is not a socket (%s)", path,
+			  desc);
 		judge_fix(r, "remove it and restart chronyd");
 		return true;
 	}

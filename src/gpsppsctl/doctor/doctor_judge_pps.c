@@ -46,8 +46,8 @@ static void check_pps_device(struct judge_ctx *c, struct doctor_result *r)
 	if (!f->setup_known) {
 		judge_say(r, DOCTOR_SKIP, "gpsppsd's settings are unknown");
 	} else if (strcmp(spec, "none") == 0 || spec[0] == '\0') {
-		judge_say(r, DOCTOR_WARN, "no PPS input (pps none): NMEA timing "
-			  "only, good to milliseconds");
+		judge_say(r, DOCTOR_WARN, "no PPS input (pps none): NMEA "
+			  "timing only, good to milliseconds");
 		judge_fix(r, "wire the receiver's PPS output and set `pps` "
 			  "(kernel:/dev/pps0, gpio:CHIP:LINE or dcd)");
 	} else if (f->pps_path[0] == '\0') {

@@ -36,7 +36,8 @@ static bool lock_over(struct judge_ctx *c, struct doctor_result *r,
 
 	if (f->pps_rc.lock[0] == '\0' || f->sources == NULL ||
 	    cp_find_source(f->sources, f->sources_len, f->pps_rc.lock,
-			   &lk) != 0 || !(fabs(lk.offset) > DOCTOR_LOCK_LIMIT_S)) {
+			   &lk) != 0 ||
+	    !(fabs(lk.offset) > DOCTOR_LOCK_LIMIT_S)) {
 		return false;
 	}
 	judge_say(r, selected ? DOCTOR_WARN : DOCTOR_FAIL, "%s is locked to "
@@ -116,8 +117,8 @@ static void by_state(struct judge_ctx *c, struct doctor_result *r,
 	case '~':
 		judge_say(r, DOCTOR_WARN, "chronyd finds %s too variable (~)",
 			  c->pps_refid);
-		judge_fix(r, "check for a loose PPS wire or a weak signal; with "
-			  "pps dcd:wait raise the refclock's precision");
+		judge_fix(r, "check for a loose PPS wire or a weak signal; "
+			  "with pps dcd:wait raise the refclock's precision");
 		return;
 	case '-':
 		judge_say(r, DOCTOR_WARN, "%s not combined (-)", c->pps_refid);
@@ -127,8 +128,8 @@ static void by_state(struct judge_ctx *c, struct doctor_result *r,
 	default:
 		judge_say(r, DOCTOR_FAIL, "chronyd does not use %s (state %c)",
 			  c->pps_refid, s->state);
-		judge_fix(r, "wait a minute after a (re)start; if it lasts, see "
-			  "chronyd's log");
+		judge_fix(r, "wait a minute after a (re)start; if it lasts, "
+			  "see chronyd's log");
 	}
 }
 

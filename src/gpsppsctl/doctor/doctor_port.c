@@ -144,7 +144,8 @@ void doctor_probe_port(struct doctor_facts *f)
 	if (rc < 0) {
 		f->probe_err = rc;
 		if (rc == -ENOTTY) {
-			snprintf(f->probe_errmsg, DOCTOR_STR, "not a serial port");
+			snprintf(f->probe_errmsg, DOCTOR_STR,
+				 "not a serial port");
 		}
 		close(fd);
 		return;

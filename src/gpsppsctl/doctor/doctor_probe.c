@@ -309,7 +309,8 @@ static void pps_path(const struct doctor_setup *s, char *out)
 		copy(out, s->device);
 	} else if (strncmp(s->pps, "gpio:", 5) == 0) {
 		colon = strrchr(arg + 1, ':');
-		snprintf(out, DOCTOR_STR, "%s%.*s", arg[1] == '/' ? "" : "/dev/",
+		snprintf(out, DOCTOR_STR, "%s%.*s",
+			 arg[1] == '/' ? "" : "/dev/",
 			 colon ? (int)(colon - arg - 1) : (int)strlen(arg + 1),
 			 arg + 1);
 	}
