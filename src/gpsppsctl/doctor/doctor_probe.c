@@ -307,7 +307,9 @@ static void pps_path(const struct doctor_setup *s, char *out)
 		copy(out, arg + 1);
 	} else if (strncmp(s->pps, "dcd", 3) == 0) {
 		copy(out, s->device);
-	} else if (strncmp(s->pps, "gpio:", 5) == 0) {
+	} else if (strncmp(s->pps, "gpio:/", 6) == 0 ||
+		   strncmp(s->pps, "gpio:gpiochip", 13) == 0) {
+		/* by path or name; a chip named by its label has no path */
 		colon = strrchr(arg + 1, ':');
 		snprintf(out, DOCTOR_STR, "%s%.*s",
 			 arg[1] == '/' ? "" : "/dev/",
