@@ -82,7 +82,8 @@ class Chain:
                "--nmea-socket", nmea_sock or f"{self.d}/nmea.sock",
                "--status-socket", self.status] + list(args)
         if user is not None:
-            cmd = ["setpriv", f"--reuid={user}", f"--regid={user}",
+            pw = pwd.getpwnam(user)
+            cmd = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
                    "--clear-groups", "--"] + cmd
         p = Proc(cmd, os.path.join(self.d, "gpsppsd.log"))
         self.procs.append(p)
@@ -326,9 +327,12 @@ def case_reach(d):
             # Read and drop, as chronyd does with a sample it rejects.
             while True:
                 try:
-                    sizes.add(len(thief.recv(4096)))
+                    n = len(thief.recv(4096))
                 except OSError:
                     return
+                if n == 0:   # shut down
+                    return
+                sizes.add(n)
         threading.Thread(target=drain, daemon=True).start()
         ch.gpsppsd(ch.sim())
         wait_reach(c, "NMEA")
