@@ -265,6 +265,39 @@ static bool source_of(const struct doctor_facts *f, const char *refid,
 	       cp_find_source(f->sources, f->sources_len, refid, src) == 0;
 }
 
+bool judge_find_source(const struct doctor_facts *f,
+		       bool (*pred)(const struct cp_source *, const void *),
+		       const void *arg, struct cp_source *out)
+{
+	const char *p = f->sources, *end = f->sources + f->sources_len;
+
+	while (p != NULL && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (cp_parse_source_line(p, n, out) == 0 && pred(out, arg)) {
+			return true;
+		}
+		p += n + 1;
+	}
+	return false;
+}
+
+static bool has_reach(const struct cp_source *s, const void *arg)
+{
+	(void)arg;
+	return s->reach != 0;
+}
+
+/* Some source of chronyd has a reach: it has been polling long enough
+ * for a zero reach to mean something. */
+static bool any_reach(const struct doctor_facts *f)
+{
+	struct cp_source src;
+
+	return judge_find_source(f, has_reach, NULL, &src);
+}
+
 static bool reach_zero(struct judge_ctx *c, struct doctor_result *r,
 		       const char *which, const char *refid,
 		       const char *path)
@@ -284,7 +317,8 @@ static bool reach_zero(struct judge_ctx *c, struct doctor_result *r,
 			  path);
 		return true;
 	}
-	if (f->chronyd_age_s >= 0 && f->chronyd_age_s < 20) {
+	if (!any_reach(f) && f->chronyd_age_s >= 0 &&
+	    f->chronyd_age_s < 20) {
 		judge_say(r, DOCTOR_WARN, "chronyd's reach for %s is 0, but "
 			  "chronyd started only %.0f s ago", refid,
 			  f->chronyd_age_s);

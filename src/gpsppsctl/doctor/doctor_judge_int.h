@@ -30,6 +30,12 @@ void judge_fix(struct doctor_result *r, const char *fmt, ...)
 /* "srwxr-xr-x root:root" for a stat()ed file. */
 void judge_file_desc(const struct doctor_file *fl, char *buf, size_t len);
 
+/* The first source of `chronyc -c sources` for which pred is true, into
+ * *out; false when none. */
+bool judge_find_source(const struct doctor_facts *f,
+		       bool (*pred)(const struct cp_source *, const void *),
+		       const void *arg, struct cp_source *out);
+
 /* Receiver side, doctor_judge.c order. */
 void judge_receiver(struct judge_ctx *c, struct doctor_report *rep);
 /* The PPS input and pairing (doctor_judge_pps.c). */

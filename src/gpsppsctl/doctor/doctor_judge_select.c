@@ -7,24 +7,16 @@
 
 #include "doctor_judge_int.h"
 
-/* The selected or combined source other than `refid`, if any. */
-static bool other_selected(const char *text, size_t len, const char *refid,
-			   struct cp_source *out)
+static bool selected_other(const struct cp_source *s, const void *refid)
 {
-	const char *p = text, *end = text + len;
+	return strcmp(s->name, refid) != 0 &&
+	       (s->state == '*' || s->state == '+');
+}
 
-	while (text != NULL && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		if (cp_parse_source_line(p, n, out) == 0 &&
-		    strcmp(out->name, refid) != 0 &&
-		    (out->state == '*' || out->state == '+')) {
-			return true;
-		}
-		p += n + 1;
-	}
-	return false;
+/* The selected or combined source other than the PPS, if any. */
+static bool other_selected(struct judge_ctx *c, struct cp_source *out)
+{
+	return judge_find_source(c->f, selected_other, c->pps_refid, out);
 }
 
 /* A `lock` to a refclock whose offset is past chronyd's limit. */
@@ -59,8 +51,7 @@ static void falseticker(struct judge_ctx *c, struct doctor_result *r,
 	struct cp_source o;
 	double d, whole;
 
-	if (!other_selected(c->f->sources, c->f->sources_len, c->pps_refid,
-			    &o)) {
+	if (!other_selected(c, &o)) {
 		judge_say(r, DOCTOR_FAIL, "chronyd marks %s a falseticker",
 			  c->pps_refid);
 		judge_fix(r, "add network servers: with fewer than two there "
@@ -87,8 +78,7 @@ static void noselect(struct judge_ctx *c, struct doctor_result *r)
 {
 	struct cp_source o;
 
-	if (other_selected(c->f->sources, c->f->sources_len, c->pps_refid,
-			   &o)) {
+	if (other_selected(c, &o)) {
 		judge_say(r, DOCTOR_WARN, "%s is noselect (%s): chronyd "
 			  "follows %s", c->pps_refid, c->f->pps_rc.where,
 			  o.name);
