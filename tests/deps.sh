@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install what building and testing gpspps needs, from the distribution's
 # packages (Debian 12, Ubuntu 24.04).  Installs only what is missing;
-# needs root (or sudo).  Usage: tests/deps.sh [build|test|all]
+# needs root (or sudo).  Usage: tests/deps.sh [build|test|bench|all]
 set -eu
 
 build_pkgs="gcc meson ninja-build pkg-config libjansson-dev libgpiod-dev
@@ -9,14 +9,17 @@ build_pkgs="gcc meson ninja-build pkg-config libjansson-dev libgpiod-dev
 run_pkgs="chrony python3"
 test_pkgs="clang libclang-rt-dev strace man-db"
 vm_pkgs="qemu-system-x86 busybox-static cpio kmod gcc make"
+# The benchmark against gpsd (tests/bench/vs-gpsd).
+bench_pkgs="gpsd socat stress-ng"
 pkg_pkgs="debhelper dpkg-dev fakeroot lintian debootstrap devscripts systemd
 	systemd-container zstd"
 
 case "${1:-all}" in
 build) want="$build_pkgs $run_pkgs" ;;
 test) want="$build_pkgs $run_pkgs $test_pkgs" ;;
-all) want="$build_pkgs $run_pkgs $test_pkgs $vm_pkgs $pkg_pkgs" ;;
-*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+bench) want="$build_pkgs $run_pkgs $bench_pkgs" ;;
+all) want="$build_pkgs $run_pkgs $test_pkgs $vm_pkgs $pkg_pkgs $bench_pkgs" ;;
+*) echo "usage: $0 [build|test|bench|all]" >&2; exit 2 ;;
 esac
 
 missing=""
@@ -34,3 +37,11 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 # shellcheck disable=SC2086
 $sudo apt-get install -y -q --no-install-recommends $missing
+# The gpsd package enables its socket-activated service; the benchmark runs
+# its own gpsd, and a system one would hold the SHM segments it uses.
+case " $missing " in
+*" gpsd "*)
+	$sudo systemctl disable --now gpsd.socket gpsd.service 2>/dev/null || true
+	$sudo systemctl mask gpsd.socket gpsd.service 2>/dev/null || true
+	;;
+esac
