@@ -47,6 +47,7 @@ struct daemon {
 	struct burst_pacer *pacer;
 	int gather_timer;
 	int64_t gather_real, gather_mono;  /* dates of the last read */
+	int64_t char_ns;          /* bytes dated back by this (0: not) */
 	bool nmea_silent;         /* silence was logged */
 
 	/* PPS input */
@@ -530,16 +531,36 @@ static void gather_cb(void *arg)
 	d->gather_timer = add_timer(d, next, gather_cb);
 }
 
-/* The first byte of a burst woke us: date it, then stop watching the port
- * and gather the rest of the burst at the pacer's deadlines. */
+/*
+ * The first byte of a burst woke us: it came before the wake-up, so date
+ * the read by the loop's wake-up time rather than by a clock read after
+ * read() and after whatever handlers ran first.  Where bytes are dated
+ * back at the line rate (a UART), that holds only for bytes that were
+ * there at the wake-up: if the read came later than half a character
+ * after it, more may have come since, and the read's own time is used.
+ */
+static void serial_read_time(struct daemon *d, int64_t *rx, int64_t *mono)
+{
+	int64_t now = tu_now(CLOCK_REALTIME);
+	int64_t now_mono = tu_now(CLOCK_MONOTONIC_RAW);
+
+	loop_wake_time(d->loop, rx, mono);
+	if (*rx == 0 || (d->char_ns > 0 && now - *rx > d->char_ns / 2)) {
+		*rx = now;
+		*mono = now_mono;
+	}
+}
+
+/* Date the first byte of a burst, then stop watching the port and gather
+ * the rest of the burst at the pacer's deadlines. */
 static void serial_read_cb(void *arg, int fd, short revents)
 {
 	struct daemon *d = arg;
 	unsigned char buf[512];
 	ssize_t n = read(fd, buf, sizeof(buf));
-	int64_t rx = tu_now(CLOCK_REALTIME);
-	int64_t mono = tu_now(CLOCK_MONOTONIC_RAW);
+	int64_t rx, mono;
 
+	serial_read_time(d, &rx, &mono);
 	if (n <= 0) {
 		serial_read_failed(d, n, revents);
 		return;
@@ -568,6 +589,7 @@ static void set_char_time(struct daemon *d)
 		ns = serial_line_char_ns(d->cfg->device, d->cfg->baud, &kind);
 	}
 	nmea_set_char_ns(d->dec, ns);
+	d->char_ns = ns;
 	log_notice("reading NMEA from %s at %ld baud (%s)", d->cfg->device,
 		   d->cfg->baud, kind);
 }
