@@ -36,6 +36,8 @@ struct gpsppsd_config {
 	long confirm;
 	int64_t idle_flush_ns;           /* close an epoch after this idle */
 	int64_t char_time_ns;            /* -1: auto (serial_line_char_ns) */
+	long sched_priority;             /* SCHED_FIFO priority, 0: none */
+	bool lock_memory;                /* mlockall */
 	bool debug;
 };
 
