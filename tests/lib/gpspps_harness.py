@@ -273,3 +273,26 @@ def wait_path(path, timeout=5):
             return True
         time.sleep(0.05)
     return False
+
+
+def huber_estimate(values):
+    """The calibrator's estimate as gpspps-calibrate(1) states it, written
+    again from the man page: values beyond 5 robust sd (at least 5 us) of
+    the median rejected, then the Huber M-estimate (K = 1.345, scale 1.4826
+    MAD of the values left), or their median when that MAD is 0."""
+    import statistics
+    m0 = statistics.median(values)
+    s0 = 1.482602 * statistics.median(abs(v - m0) for v in values)
+    used = [v for v in values if abs(v - m0) <= 5.0 * max(s0, 1e-6)]
+    m = statistics.median(used)
+    s = 1.482602 * statistics.median(abs(v - m) for v in used)
+    if s <= 0:
+        return m
+    for _ in range(100):
+        w = [1.0 if abs(v - m) <= 1.345 * s else 1.345 * s / abs(v - m)
+             for v in used]
+        nxt = sum(wi * v for wi, v in zip(w, used)) / sum(w)
+        if abs(nxt - m) <= 1e-9 * s:
+            return nxt
+        m = nxt
+    return m
