@@ -52,7 +52,11 @@ static bool burst_pacer_steady(const struct burst_pacer *p)
 }
 
 /* Wait from now for the rest of the burst, as the last one was long; only
- * at a steady rate, and within half a period of the start. */
+ * at a steady rate, and up to two idle times short of half an interval
+ * after the start.  Two bursts read as one (a quiet spell under the burst
+ * gap) double the interval seen: half of it is then one real interval,
+ * and the two idle times still find the line quiet before the next burst
+ * (three or more read as one took over 3/4 of the interval seen). */
 static int64_t burst_pacer_plan(const struct burst_pacer *p, int64_t now)
 {
 	size_t rem = p->prev_len > p->got ? p->prev_len - p->got : 0;
@@ -65,7 +69,7 @@ static int64_t burst_pacer_plan(const struct burst_pacer *p, int64_t now)
 		rem = BURST_MAX_CHARS;
 	}
 	wait = (int64_t)rem * p->char_ns - BURST_IDLE_NS;
-	room = p->start + p->period / 2 - now;
+	room = p->start + p->period / 2 - 2 * BURST_IDLE_NS - now;
 	wait = wait < room ? wait : room;
 	return now + (wait > BURST_IDLE_NS ? wait : BURST_IDLE_NS);
 }

@@ -16,9 +16,9 @@
  *   shortly before the burst
  *   is expected to end: the previous burst's length at the line rate,
  *   less BURST_IDLE_NS, but never later than half an interval after the
- *   start (so that a shorter burst cannot hide the next one's first
- *   byte) nor more than BURST_MAX_CHARS character times away (the
- *   driver's buffer);
+ *   start less 2 * BURST_IDLE_NS (so that a shorter burst cannot hide the
+ *   next one's first byte) nor more than BURST_MAX_CHARS character times
+ *   away (the driver's buffer);
  * - then (and from the start when the rate is not steady) every
  *   BURST_IDLE_NS while bytes keep coming;
  * - the burst is over at the first read that finds nothing after

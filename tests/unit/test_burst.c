@@ -54,59 +54,68 @@ static void one_burst(struct burst_pacer *p, int64_t start, size_t len,
 			 -1);
 }
 
+/* A pacer that has read three bursts of len bytes starting at t[0..2],
+ * each read once span after its start. */
+static struct burst_pacer *after_three(int64_t char_ns, const int64_t *t,
+				       size_t len, int64_t span)
+{
+	struct burst_pacer *p = burst_pacer_create(char_ns);
+	int i;
+
+	assert_non_null(p);
+	for (i = 0; i < 3; i++) {
+		one_burst(p, t[i], len, span);
+	}
+	return p;
+}
+
 /* At a steady 1 Hz, after 400-byte bursts, the next is read once
  * shortly before it should end, then every idle time. */
 static void test_predicted(void **state)
 {
-	struct burst_pacer *p = burst_pacer_create(CHAR_9600);
-	int64_t t;
+	static const int64_t t[] = { 0, 1000 * MS, 2000 * MS };
+	struct burst_pacer *p = after_three(CHAR_9600, t, 400, 450 * MS);
+	int64_t next;
 
 	(void)state;
-	one_burst(p, 0, 400, 450 * MS);
-	one_burst(p, 1000 * MS, 400, 450 * MS);
-	one_burst(p, 2000 * MS, 400, 450 * MS);
-	t = burst_pacer_start(p, 3000 * MS, 1);
-	assert_int_equal(t, 3000 * MS + 399 * CHAR_9600 - BURST_IDLE_NS);
-	assert_int_equal(burst_pacer_next(p, t, 395), t + BURST_IDLE_NS);
+	next = burst_pacer_start(p, 3000 * MS, 1);
+	assert_int_equal(next, 3000 * MS + 399 * CHAR_9600 - BURST_IDLE_NS);
+	assert_int_equal(burst_pacer_next(p, next, 395), next + BURST_IDLE_NS);
 	burst_pacer_destroy(p);
 }
 
 /* An unsteady rate: read every idle time from the start. */
 static void test_unsteady(void **state)
 {
-	struct burst_pacer *p = burst_pacer_create(CHAR_9600);
+	static const int64_t t[] = { 0, 1000 * MS, 1600 * MS };
+	struct burst_pacer *p = after_three(CHAR_9600, t, 400, 450 * MS);
 
 	(void)state;
-	one_burst(p, 0, 400, 450 * MS);
-	one_burst(p, 1000 * MS, 400, 450 * MS);
-	one_burst(p, 1600 * MS, 400, 450 * MS);
 	assert_int_equal(burst_pacer_start(p, 2600 * MS, 1),
 			 2600 * MS + BURST_IDLE_NS);
 	burst_pacer_destroy(p);
 }
 
-/* Never later than half the interval between burst starts. */
+/* Never later than half the interval between burst starts, less two idle
+ * times. */
 static void test_period_cap(void **state)
 {
-	struct burst_pacer *p = burst_pacer_create(CHAR_9600);
+	static const int64_t t[] = { 0, 100 * MS, 200 * MS };
+	struct burst_pacer *p = after_three(CHAR_9600, t, 200, 70 * MS);
 
 	(void)state;
-	one_burst(p, 0, 200, 70 * MS);
-	one_burst(p, 100 * MS, 200, 70 * MS);
-	one_burst(p, 200 * MS, 200, 70 * MS);
-	assert_int_equal(burst_pacer_start(p, 300 * MS, 1), 350 * MS);
+	assert_int_equal(burst_pacer_start(p, 300 * MS, 1),
+			 350 * MS - 2 * BURST_IDLE_NS);
 	burst_pacer_destroy(p);
 }
 
 /* Never more than BURST_MAX_CHARS characters ahead. */
 static void test_buffer_cap(void **state)
 {
-	struct burst_pacer *p = burst_pacer_create(100000);
+	static const int64_t t[] = { 0, 1000 * MS, 2000 * MS };
+	struct burst_pacer *p = after_three(100000, t, 100000, 500 * MS);
 
 	(void)state;
-	one_burst(p, 0, 100000, 500 * MS);
-	one_burst(p, 1000 * MS, 100000, 500 * MS);
-	one_burst(p, 2000 * MS, 100000, 500 * MS);
 	assert_int_equal(burst_pacer_start(p, 3000 * MS, 1),
 			 3000 * MS + BURST_MAX_CHARS * 100000LL - BURST_IDLE_NS);
 	burst_pacer_destroy(p);
@@ -115,9 +124,10 @@ static void test_buffer_cap(void **state)
 /* A simulated line: bursts at a fixed rate (1 to 10 Hz, starts jittered
  * by up to 2 ms, as receivers send them), lengths varying by up to a
  * third, up to a saturated line, one byte every char_ns; the reader
- * follows the pacer with up to 1.5 ms of timer lateness.  Every burst that follows a quiet
- * spell of at least 20 ms (the decoder's burst gap) must find the reader
- * watching the port, so that its first byte wakes it. */
+ * follows the pacer with up to 1.5 ms of timer lateness.  Every burst
+ * that follows a quiet spell of at least 20 ms (the decoder's burst gap)
+ * must find the reader watching the port, so that its first byte wakes
+ * it. */
 struct line {
 	int64_t char_ns;
 	int64_t start[64];
