@@ -17,7 +17,7 @@ static const char *const reject_names[REJ_COUNT] = {
 	[REJ_BAD_LINE] = "bad-line",
 };
 
-const char *cal_reject_name(enum cal_reject r)
+const char *report_reject_name(enum cal_reject r)
 {
 	return r < REJ_COUNT ? reject_names[r] : "?";
 }
@@ -87,7 +87,7 @@ static void text_data(FILE *f, const struct cal_report *r)
 		if (r->rejected[i] > 0) {
 			fprintf(f, "%s%llu %s", any ? ", " : "",
 				(unsigned long long)r->rejected[i],
-				cal_reject_name(i));
+				report_reject_name(i));
 			any = true;
 		}
 	}
@@ -236,7 +236,7 @@ static json_t *json_rejected(const struct cal_report *r)
 	int i;
 
 	for (i = 0; o != NULL && i < REJ_COUNT; i++) {
-		json_object_set_new(o, cal_reject_name(i),
+		json_object_set_new(o, report_reject_name(i),
 				    json_integer((json_int_t)r->rejected[i]));
 	}
 	return o;

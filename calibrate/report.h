@@ -3,8 +3,8 @@
  * histogram) and for programs (--json, through libjansson).  Both print
  * the same facts from one struct cal_report.
  */
-#ifndef GPSPPS_CAL_REPORT_H
-#define GPSPPS_CAL_REPORT_H
+#ifndef GPSPPS_REPORT_H
+#define GPSPPS_REPORT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,7 +31,7 @@ enum cal_reject {
 };
 
 /* Stable short name ("not-synchronised") for JSON and the text report. */
-const char *cal_reject_name(enum cal_reject r);
+const char *report_reject_name(enum cal_reject r);
 
 /* Exit codes, documented in gpspps-calibrate(1). */
 enum cal_exit {

@@ -18,10 +18,18 @@
 #include "pps.h"
 #include "serial.h"
 #include "sock.h"
+#include "status.h"
+#include "status_server.h"
 #include "timeutil.h"
 
 #define BACKOFF_MIN_NS (1 * TU_NS_PER_SEC)
 #define BACKOFF_MAX_NS (30 * TU_NS_PER_SEC)
+/* While a PPS device is absent, its open is retried this often: a failed
+ * open is one system call, and a doubling back-off would make the time to
+ * recover grow with the length of the outage (up to 30 s after the device
+ * is back).  The back-off is kept for a device that opens but fails again
+ * before it delivers (pps_lost). */
+#define PPS_RETRY_NS (1 * TU_NS_PER_SEC)
 /* Silence this long on a source is reported (once). */
 #define PPS_SILENT_NS (3 * TU_NS_PER_SEC)
 #define NMEA_SILENT_NS (5 * TU_NS_PER_SEC)
@@ -64,6 +72,8 @@ struct daemon {
 	struct pair_engine *pair;
 	struct sock_client *pps_sock;
 	struct sock_client *nmea_sock;
+	struct status *status;
+	struct status_server *server;
 	bool fix_logged_valid;
 	bool first_pps_logged;
 	struct log_ratelimit hold_rl;
@@ -83,12 +93,12 @@ static void backoff_reset(struct backoff *b)
 	b->delay = 0;
 }
 
-/* The loop has fixed room for fds and timers, far more than the daemon
- * uses at once: running out is a bug, and ends the daemon rather than
+/* The loop's tables grow as needed: adding fails only when memory runs
+ * out, which ends the daemon (for its supervisor to restart) rather than
  * leave a source unwatched. */
-static void loop_full(struct daemon *d, int r)
+static void loop_oom(struct daemon *d, int r)
 {
-	log_err("event loop: %s (internal error)", strerror(-r));
+	log_err("event loop: %s", strerror(-r));
 	d->exit_code = EXIT_SOFTWARE;
 	loop_quit(d->loop);
 }
@@ -98,7 +108,7 @@ static int add_timer(struct daemon *d, int64_t when, loop_timer_cb cb)
 	int id = loop_add_timer(d->loop, when, cb, d);
 
 	if (id < 0) {
-		loop_full(d, id);
+		loop_oom(d, id);
 		return 0;
 	}
 	return id;
@@ -109,7 +119,7 @@ static int add_fd(struct daemon *d, int fd, loop_fd_cb cb)
 	int r = loop_add_fd(d->loop, fd, POLLIN, cb, d);
 
 	if (r < 0) {
-		loop_full(d, r);
+		loop_oom(d, r);
 	}
 	return r;
 }
@@ -129,15 +139,6 @@ static bool send_sample(struct sock_client *c, int64_t sys_ns, int64_t true_ns,
 
 /* ---- --dump -------------------------------------------------------- */
 
-struct dump_rec {
-	const struct nmea_epoch *ep;
-	enum pair_result pr;
-	const struct pair_sample *ps;
-	bool pps_sent;
-	bool nmea_usable;
-	bool nmea_sent;
-};
-
 static json_t *dump_sentences(unsigned bits)
 {
 	json_t *a = json_array();
@@ -153,7 +154,7 @@ static json_t *dump_sentences(unsigned bits)
 	return a;
 }
 
-static void dump_write(struct daemon *d, const struct dump_rec *r)
+static void dump_write(struct daemon *d, const struct status_epoch *r)
 {
 	char iso[40];
 	json_t *o = json_object();
@@ -203,6 +204,7 @@ static void log_fix_change(struct daemon *d, const struct nmea_epoch *ep)
 static void handle_pps_sample(struct daemon *d, const struct pair_sample *ps,
 			      bool *sent)
 {
+	status_note_sample(d->status, ps, tu_now(CLOCK_MONOTONIC));
 	*sent = send_sample(d->pps_sock, ps->edge_ns, ps->label_ns, ps->leap);
 	if (*sent && !d->first_pps_logged) {
 		log_notice("first PPS sample sent (offset %+.9f s)",
@@ -233,7 +235,7 @@ static void log_pair_hold(struct daemon *d, const struct nmea_epoch *ep,
 static void handle_epoch(struct daemon *d, const struct nmea_epoch *ep)
 {
 	struct pair_sample ps;
-	struct dump_rec r = { .ep = ep };
+	struct status_epoch r = { .ep = ep };
 	bool whole = tu_floor_mod(ep->time_ns, TU_NS_PER_SEC) == 0;
 
 	log_fix_change(d, ep);
@@ -252,6 +254,8 @@ static void handle_epoch(struct daemon *d, const struct nmea_epoch *ep)
 	if (d->dump != NULL && whole) {
 		dump_write(d, &r);
 	}
+	status_note_epoch(d->status, ep, whole ? &r : NULL,
+			  tu_now(CLOCK_MONOTONIC));
 }
 
 /* ---- PPS input ----------------------------------------------------- */
@@ -271,6 +275,7 @@ static void pps_lost(struct daemon *d, int err)
 	if (d->pps.backend->fd(&d->pps) >= 0) {
 		loop_remove_fd(d->loop, d->pps.backend->fd(&d->pps));
 	}
+	status_note_pps_closed(d->status, &d->pps.stats);
 	pps_close(&d->pps);
 	d->pps_open = false;
 	d->pps_timer = add_timer(d, tu_now(CLOCK_MONOTONIC) + delay,
@@ -284,6 +289,7 @@ static void note_edge(struct daemon *d, const struct pps_edge *e)
 	bool sent;
 
 	d->last_edge_mono = tu_now(CLOCK_MONOTONIC);
+	status_note_edge(d->status, e, d->last_edge_mono);
 	if (d->pps_silent) {
 		log_notice("PPS edges resumed: PPS samples resume");
 		d->pps_silent = false;
@@ -365,11 +371,9 @@ static void pps_try_open(void *arg)
 
 	d->pps_timer = 0;
 	if (pps_start(d, err, sizeof(err)) < 0) {
-		int64_t delay = backoff_next(&d->pps_backoff);
-
 		log_debug("PPS reopen failed: %s", err);
-		d->pps_timer = add_timer(d, tu_now(CLOCK_MONOTONIC) + delay,
-					 pps_try_open);
+		d->pps_timer = add_timer(d, tu_now(CLOCK_MONOTONIC) +
+					 PPS_RETRY_NS, pps_try_open);
 		return;
 	}
 	log_notice("PPS source %s reopened", d->cfg->pps);
@@ -443,6 +447,7 @@ static void serial_got_data(struct daemon *d)
 		log_notice("NMEA data flows again on %s", d->cfg->device);
 		d->nmea_silent = false;
 	}
+	status_note_bytes(d->status, d->last_rx_mono);
 }
 
 static void serial_read_cb(void *arg, int fd, short revents);
@@ -616,6 +621,7 @@ static void serial_try_open(void *arg)
 	backoff_reset(&d->serial_backoff);
 	d->serial_fd = fd;
 	d->last_rx_mono = tu_now(CLOCK_MONOTONIC);
+	status_note_open(d->status, d->last_rx_mono);
 	add_fd(d, fd, serial_read_cb);
 }
 
@@ -644,6 +650,7 @@ static void housekeeping_cb(void *arg)
 	int64_t now = tu_now(CLOCK_MONOTONIC);
 
 	check_silence(d, now);
+	status_server_tick(d->server, now);
 	add_timer(d, now + TU_NS_PER_SEC, housekeeping_cb);
 }
 
@@ -691,6 +698,50 @@ static void pair_config_from(const struct gpsppsd_config *cfg,
 	pc->confirm = (int)cfg->confirm;
 }
 
+static char *render_status(void *arg, size_t *len)
+{
+	struct daemon *d = arg;
+
+	return status_render(d->status, tu_now(CLOCK_REALTIME),
+			     tu_now(CLOCK_MONOTONIC), len);
+}
+
+static int make_status(struct daemon *d, char *err, size_t errlen)
+{
+	struct status_sources src = {
+		.cfg = d->cfg, .loop = d->loop, .dec = d->dec,
+		.pair = d->pair, .pps = &d->pps, .pps_open = &d->pps_open,
+		.serial_fd = &d->serial_fd, .pps_sock = d->pps_sock,
+		.nmea_sock = d->nmea_sock, .server = &d->server,
+	};
+
+	d->status = status_create(&src, tu_now(CLOCK_MONOTONIC));
+	if (d->status == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The status socket, unless turned off.  It only reports: failing to
+ * create it is a warning (its message names the fix), and the samples
+ * flow without it. */
+static void start_status_server(struct daemon *d)
+{
+	char err[512];
+
+	if (strcmp(d->cfg->status_socket, "none") == 0) {
+		return;
+	}
+	d->server = status_server_create(d->loop, d->cfg->status_socket,
+					 render_status, d, err, sizeof(err));
+	if (d->server == NULL) {
+		log_warn("%s; running without a status socket", err);
+		return;
+	}
+	log_info("status socket %s", d->cfg->status_socket);
+}
+
 static int make_modules(struct daemon *d, char *err, size_t errlen)
 {
 	const struct gpsppsd_config *cfg = d->cfg;
@@ -718,7 +769,10 @@ static int make_modules(struct daemon *d, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	d->nmea_sock = sock_client_create(cfg->nmea_socket, "NMEA", err, errlen);
-	return d->nmea_sock == NULL ? -EINVAL : 0;
+	if (d->nmea_sock == NULL) {
+		return -EINVAL;
+	}
+	return make_status(d, err, errlen);
 }
 
 static int daemon_init(struct daemon *d, char *err, size_t errlen)
@@ -743,6 +797,7 @@ static int daemon_init(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "signal set-up: %s", strerror(-r));
 		return r;
 	}
+	start_status_server(d);
 	serial_try_open(d);
 	housekeeping_cb(d);
 	return 0;
@@ -788,6 +843,8 @@ static void daemon_fini(struct daemon *d, bool ran)
 	if (d->sigfd >= 0) {
 		close(d->sigfd);
 	}
+	status_server_destroy(d->server);
+	status_destroy(d->status);
 	sock_client_destroy(d->pps_sock);
 	sock_client_destroy(d->nmea_sock);
 	pair_destroy(d->pair);

@@ -68,8 +68,14 @@ static void usage(FILE *out)
 		"  none                       NMEA timing samples only\n",
 		DEFAULT_CONFIG);
 	for (i = 0; pps_backends[i] != NULL; i++) {
-		fprintf(out, "  %-26s %s\n", pps_backends[i]->kind,
-			pps_backends[i]->summary);
+		const struct pps_backend *b = pps_backends[i];
+
+		if (b->not_built != NULL) {
+			fprintf(out, "  %-26s not built (%s)\n", b->kind,
+				b->not_built);
+		} else {
+			fprintf(out, "  %-26s %s\n", b->kind, b->summary);
+		}
 	}
 	fprintf(out, "\nExit status: 0 ok, 1 bad configuration (--check) or "
 		"command line, %d configuration or\ndevice error at start-up, "
@@ -230,6 +236,10 @@ static int load_config(int argc, char **argv, struct gpsppsd_config *cfg,
 	conf_defaults(cfg);
 	find_config(argc, argv, cl);
 	file_errors = conf_load_file(cfg, cl->config, !cl->config_given, stderr);
+	if (file_errors >= 0 && access(cl->config, F_OK) == 0 &&
+	    strlen(cl->config) < sizeof(cfg->config_file)) {
+		memcpy(cfg->config_file, cl->config, strlen(cl->config) + 1);
+	}
 	r = parse_args(argc, argv, cfg, cl);
 	if (r == 1) {
 		return 1;
@@ -239,6 +249,9 @@ static int load_config(int argc, char **argv, struct gpsppsd_config *cfg,
 	}
 	/* Report every error, not just the first kind found. */
 	if (conf_validate(cfg, stderr) != 0) {
+		r = -1;
+	}
+	if (cl->check && conf_check_startup(cfg, stderr) != 0) {
 		r = -1;
 	}
 	return r < 0 || file_errors != 0 ? -1 : 0;

@@ -13,24 +13,34 @@ struct loop_fd {
 	short events;
 	loop_fd_cb cb;
 	void *arg;
+	uint64_t gen;      /* tells a re-added fd number from the old one */
 };
 
 struct loop_timer {
 	int id;            /* 0: free slot */
 	int64_t deadline;
+	uint64_t seq;      /* order of adding, for equal deadlines */
 	loop_timer_cb cb;
 	void *arg;
 };
 
 struct loop {
-	struct loop_fd fds[LOOP_MAX_FDS];
-	int nfds;
-	struct loop_timer timers[LOOP_MAX_TIMERS];
+	struct loop_fd *fds;
+	int nfds, fd_cap;
+	struct loop_timer *timers;
+	int timer_cap, ntimers;
+	/* poll's view of the fds of one wake-up, and each one's gen */
+	struct pollfd *pfd;
+	uint64_t *pfd_gen;
+	int pfd_cap, gen_cap;
 	int next_id;
+	uint64_t next_gen, next_seq;
 	bool quit;
 	uint64_t wakeups;
 	int64_t wake_real, wake_raw;
 };
+
+#define LOOP_INITIAL_CAP 16
 
 struct loop *loop_create(void)
 {
@@ -44,12 +54,46 @@ struct loop *loop_create(void)
 
 void loop_destroy(struct loop *l)
 {
+	if (l == NULL) {
+		return;
+	}
+	free(l->fds);
+	free(l->timers);
+	free(l->pfd);
+	free(l->pfd_gen);
 	free(l);
+}
+
+/* arr, of *cap elements of size sz, with room for n (its capacity
+ * doubled as needed; *cap updated), or NULL with arr left as it was. */
+static void *grow(void *arr, int *cap, int n, size_t sz)
+{
+	int c = *cap ? *cap : LOOP_INITIAL_CAP;
+	void *p;
+
+	if (n < 1) {
+		n = 1;       /* never NULL for an empty table */
+	}
+	if (n <= *cap) {
+		return arr;
+	}
+	while (c < n) {
+		if (c > INT_MAX / 2) {
+			return NULL;
+		}
+		c *= 2;
+	}
+	p = realloc(arr, (size_t)c * sz);
+	if (p != NULL) {
+		*cap = c;
+	}
+	return p;
 }
 
 int loop_add_fd(struct loop *l, int fd, short events, loop_fd_cb cb,
 		void *arg)
 {
+	struct loop_fd *p;
 	int i;
 
 	for (i = 0; i < l->nfds; i++) {
@@ -57,10 +101,14 @@ int loop_add_fd(struct loop *l, int fd, short events, loop_fd_cb cb,
 			return -EEXIST;
 		}
 	}
-	if (l->nfds == LOOP_MAX_FDS) {
-		return -ENOSPC;
+	p = grow(l->fds, &l->fd_cap, l->nfds + 1, sizeof(*p));
+
+	if (p == NULL) {
+		return -ENOMEM;
 	}
-	l->fds[l->nfds++] = (struct loop_fd){ fd, events, cb, arg };
+	l->fds = p;
+	l->fds[l->nfds++] = (struct loop_fd){ fd, events, cb, arg,
+					      ++l->next_gen };
 	return 0;
 }
 
@@ -76,36 +124,66 @@ void loop_remove_fd(struct loop *l, int fd)
 	}
 }
 
+static int free_timer_slot(struct loop *l)
+{
+	struct loop_timer *p;
+	int i, old = l->timer_cap;
+
+	if (l->ntimers < l->timer_cap) {
+		for (i = 0; i < l->timer_cap; i++) {
+			if (l->timers[i].id == 0) {
+				return i;
+			}
+		}
+	}
+	p = grow(l->timers, &l->timer_cap, old + 1, sizeof(*p));
+	if (p == NULL) {
+		return -ENOMEM;
+	}
+	l->timers = p;
+	for (i = old; i < l->timer_cap; i++) {
+		l->timers[i].id = 0;
+	}
+	return old;
+}
+
 int loop_add_timer(struct loop *l, int64_t deadline_ns, loop_timer_cb cb,
 		   void *arg)
 {
-	int i;
+	int i = free_timer_slot(l);
+	int id = l->next_id;
 
-	for (i = 0; i < LOOP_MAX_TIMERS; i++) {
-		if (l->timers[i].id == 0) {
-			/* Ids wrap after 2^31 timers (weeks of per-read idle
-			 * timers at high rates); a stale id never matches a
-			 * live timer that long after. */
-			int id = l->next_id;
-
-			l->next_id = id == INT_MAX ? 1 : id + 1;
-			l->timers[i] = (struct loop_timer){ id, deadline_ns,
-							    cb, arg };
-			return id;
-		}
+	if (i < 0) {
+		return i;
 	}
-	return -ENOSPC;
+	/* Ids wrap after 2^31 timers (weeks of per-read idle timers at
+	 * high rates); a stale id never matches a live timer that long
+	 * after. */
+	l->next_id = id == INT_MAX ? 1 : id + 1;
+	l->timers[i] = (struct loop_timer){ id, deadline_ns, l->next_seq++,
+					    cb, arg };
+	l->ntimers++;
+	return id;
 }
 
 void loop_cancel_timer(struct loop *l, int id)
 {
 	int i;
 
-	for (i = 0; id > 0 && i < LOOP_MAX_TIMERS; i++) {
+	for (i = 0; id > 0 && i < l->timer_cap; i++) {
 		if (l->timers[i].id == id) {
 			l->timers[i].id = 0;
+			l->ntimers--;
+			return;
 		}
 	}
+}
+
+static bool timer_before(const struct loop_timer *a,
+			 const struct loop_timer *b)
+{
+	return a->deadline < b->deadline ||
+	       (a->deadline == b->deadline && a->seq < b->seq);
 }
 
 /* Index of the earliest pending timer, or -1. */
@@ -113,9 +191,9 @@ static int earliest_timer(const struct loop *l)
 {
 	int i, best = -1;
 
-	for (i = 0; i < LOOP_MAX_TIMERS; i++) {
+	for (i = 0; i < l->timer_cap; i++) {
 		if (l->timers[i].id != 0 && (best < 0 ||
-		    l->timers[i].deadline < l->timers[best].deadline)) {
+		    timer_before(&l->timers[i], &l->timers[best]))) {
 			best = i;
 		}
 	}
@@ -148,42 +226,80 @@ static void run_due_timers(struct loop *l)
 		struct loop_timer fired = l->timers[t];
 
 		l->timers[t].id = 0;
+		l->ntimers--;
 		fired.cb(fired.arg);
 	}
 }
 
-static void dispatch_fds(struct loop *l, struct pollfd *pfd, int n)
+/* The fd entry that pfd slot i was taken from, if it is still there. */
+static struct loop_fd *snapshot_entry(struct loop *l, int i)
 {
-	int i, j;
+	int j;
+
+	for (j = 0; j < l->nfds; j++) {
+		if (l->fds[j].fd == l->pfd[i].fd &&
+		    l->fds[j].gen == l->pfd_gen[i]) {
+			return &l->fds[j];
+		}
+	}
+	return NULL;
+}
+
+static void dispatch_fds(struct loop *l, int n)
+{
+	struct loop_fd *e;
+	int i;
 
 	for (i = 0; i < n; i++) {
-		if (pfd[i].revents == 0) {
+		if (l->pfd[i].revents == 0) {
 			continue;
 		}
-		/* A handler may have removed fds: look the fd up again. */
-		for (j = 0; j < l->nfds; j++) {
-			if (l->fds[j].fd == pfd[i].fd) {
-				l->fds[j].cb(l->fds[j].arg, pfd[i].fd,
-					     pfd[i].revents);
-				break;
-			}
+		/* A handler may have removed fds (or closed one and
+		 * watched its number anew): look the entry up again. */
+		e = snapshot_entry(l, i);
+		if (e != NULL) {
+			e->cb(e->arg, l->pfd[i].fd, l->pfd[i].revents);
 		}
 	}
 }
 
+/* Copy the watched fds into the poll array; returns their count or
+ * -ENOMEM. */
+static int snapshot_fds(struct loop *l)
+{
+	struct pollfd *p = grow(l->pfd, &l->pfd_cap, l->nfds, sizeof(*p));
+	uint64_t *g;
+	int i;
+
+	if (p == NULL) {
+		return -ENOMEM;
+	}
+	l->pfd = p;
+	g = grow(l->pfd_gen, &l->gen_cap, l->nfds, sizeof(*g));
+	if (g == NULL) {
+		return -ENOMEM;
+	}
+	l->pfd_gen = g;
+	for (i = 0; i < l->nfds; i++) {
+		l->pfd[i] = (struct pollfd){ l->fds[i].fd, l->fds[i].events,
+					     0 };
+		l->pfd_gen[i] = l->fds[i].gen;
+	}
+	return l->nfds;
+}
+
 int loop_run(struct loop *l)
 {
-	struct pollfd pfd[LOOP_MAX_FDS];
-	int i, n, r;
+	int n, r;
 
 	l->quit = false;
 	while (!l->quit) {
-		n = l->nfds;
-		for (i = 0; i < n; i++) {
-			pfd[i] = (struct pollfd){ l->fds[i].fd,
-				l->fds[i].events, 0 };
+		n = snapshot_fds(l);
+		if (n < 0) {
+			return n;
 		}
-		r = poll(pfd, (nfds_t)n, poll_timeout_ms(l, tu_now(CLOCK_MONOTONIC)));
+		r = poll(l->pfd, (nfds_t)n,
+			 poll_timeout_ms(l, tu_now(CLOCK_MONOTONIC)));
 		l->wake_real = tu_now(CLOCK_REALTIME);
 		l->wake_raw = tu_now(CLOCK_MONOTONIC_RAW);
 		l->wakeups++;
@@ -191,7 +307,7 @@ int loop_run(struct loop *l)
 			return -errno;
 		}
 		if (r > 0) {
-			dispatch_fds(l, pfd, n);
+			dispatch_fds(l, n);
 		}
 		run_due_timers(l);
 	}
@@ -213,4 +329,13 @@ void loop_wake_time(const struct loop *l, int64_t *real_ns,
 uint64_t loop_wakeups(const struct loop *l)
 {
 	return l->wakeups;
+}
+
+void loop_usage(const struct loop *l, int *fds, int *timers, int *fd_cap,
+		int *timer_cap)
+{
+	*fds = l->nfds;
+	*timers = l->ntimers;
+	*fd_cap = l->fd_cap;
+	*timer_cap = l->timer_cap;
 }

@@ -2,15 +2,18 @@
  * loop.h - the single-threaded event loop (poll(2) with file descriptor
  * handlers and one-shot timers on CLOCK_MONOTONIC), in the manner of
  * chrony's sched.c.  No worker threads where a descriptor can be polled.
+ *
+ * Capacity: the fd and timer tables grow as needed (doubling), so adding
+ * a watch fails only when memory runs out (-ENOMEM); a caller that takes
+ * descriptors from outside (status clients) bounds their number itself.
+ * Handlers may add or remove fds and add or cancel timers at any time,
+ * including from inside a callback.
  */
 #ifndef GPSPPS_LOOP_H
 #define GPSPPS_LOOP_H
 
 #include <stdbool.h>
 #include <stdint.h>
-
-#define LOOP_MAX_FDS 16
-#define LOOP_MAX_TIMERS 16
 
 struct loop;
 
@@ -22,13 +25,16 @@ struct loop *loop_create(void);
 void loop_destroy(struct loop *l);
 
 /* Watch fd for events (POLLIN...).  One handler per fd.  Returns 0 or
- * -ENOSPC / -EEXIST. */
+ * -EEXIST / -ENOMEM.  An fd removed or added by a handler is not
+ * dispatched again in the same wake-up. */
 int loop_add_fd(struct loop *l, int fd, short events, loop_fd_cb cb,
 		void *arg);
 void loop_remove_fd(struct loop *l, int fd);
 
 /* Call cb once at CLOCK_MONOTONIC time deadline_ns (or as soon as
- * possible if it is past).  Returns a timer id > 0, or -ENOSPC. */
+ * possible if it is past).  Timers due in the same wake-up fire in
+ * deadline order (equal deadlines in the order they were added).
+ * Returns a timer id > 0, or -ENOMEM. */
 int loop_add_timer(struct loop *l, int64_t deadline_ns, loop_timer_cb cb,
 		   void *arg);
 /* Cancel a pending timer; ids of fired or cancelled timers are ignored. */
@@ -48,5 +54,10 @@ void loop_wake_time(const struct loop *l, int64_t *real_ns,
 
 /* Counters for the health report: poll wake-ups so far. */
 uint64_t loop_wakeups(const struct loop *l);
+
+/* Watched fds and pending timers now, and the slots allocated for each
+ * (for tests and the status report). */
+void loop_usage(const struct loop *l, int *fds, int *timers, int *fd_cap,
+		int *timer_cap);
 
 #endif

@@ -376,6 +376,52 @@ static unsigned address_kind(const char *addr)
 
 static void epoch_add(struct nmea_decoder *dec, const struct time_sentence *ts);
 
+/* Type of the address at a (n bytes): see struct nmea_type_count.
+ * Returns false when it has none. */
+static bool address_type(const char *a, size_t n, char *name)
+{
+	size_t i, skip = a[0] == 'P' ? 0 : 2;
+
+	if (n < 3 || n >= NMEA_TYPE_NAME_MAX) {
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		if (!(a[i] >= 'A' && a[i] <= 'Z') && !is_digit(a[i])) {
+			return false;
+		}
+	}
+	memcpy(name, a + skip, n - skip);
+	name[n - skip] = '\0';
+	return true;
+}
+
+static void count_type(struct nmea_decoder *dec)
+{
+	const char *a = dec->line + 1;
+	const char *comma = memchr(a, ',', dec->star - 1);
+	size_t n = comma != NULL ? (size_t)(comma - a) : dec->star - 1;
+	char name[NMEA_TYPE_NAME_MAX];
+	struct nmea_type_count *t = dec->stats.types;
+	int i;
+
+	if (!address_type(a, n, name)) {
+		dec->stats.types_other++;
+		return;
+	}
+	for (i = 0; i < NMEA_TYPE_SLOTS && t[i].name[0] != '\0'; i++) {
+		if (strcmp(t[i].name, name) == 0) {
+			t[i].count++;
+			return;
+		}
+	}
+	if (i == NMEA_TYPE_SLOTS) {
+		dec->stats.types_other++;
+		return;
+	}
+	memcpy(t[i].name, name, strlen(name) + 1);
+	t[i].count = 1;
+}
+
 /* A checked sentence "$...*hh": body is line[1..star). */
 static void handle_sentence(struct nmea_decoder *dec)
 {
@@ -384,6 +430,7 @@ static void handle_sentence(struct nmea_decoder *dec)
 	enum field_result r;
 
 	dec->stats.sentences++;
+	count_type(dec);
 	if (dec->line[0] != '$') {
 		return;
 	}

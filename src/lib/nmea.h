@@ -122,7 +122,17 @@ struct nmea_epoch {
 	int64_t time_rx_ns;
 };
 
-/* Counters, for logs and the future health socket.  Monotonic. */
+/* Valid-checksum sentences of one type: the address field without its
+ * two-letter talker ("RMC", "GSV"), proprietary addresses whole ("PUBX",
+ * "PMTK001"). */
+#define NMEA_TYPE_SLOTS 24
+#define NMEA_TYPE_NAME_MAX 8
+struct nmea_type_count {
+	char name[NMEA_TYPE_NAME_MAX];   /* "" for an unused slot */
+	uint64_t count;
+};
+
+/* Counters, for logs and the status socket.  Monotonic. */
 struct nmea_stats {
 	uint64_t bytes;          /* bytes fed */
 	uint64_t sentences;      /* framed sentences with a valid checksum */
@@ -137,6 +147,11 @@ struct nmea_stats {
 	uint64_t no_time;        /* time sentence with an empty time field */
 	uint64_t binary_bytes;   /* bytes outside printable ASCII, CR, LF
 				  * (also counted in dropped_bytes) */
+	/* sentences by type, in order of first appearance; those whose
+	 * address is not 3..7 letters and digits, or that come when every
+	 * slot is taken, are counted in types_other */
+	struct nmea_type_count types[NMEA_TYPE_SLOTS];
+	uint64_t types_other;
 };
 
 struct nmea_decoder;

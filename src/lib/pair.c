@@ -630,3 +630,25 @@ enum pair_result pair_add_epoch(struct pair_engine *pe,
 	}
 	return pair_epoch(pe, &w, out);
 }
+
+enum pair_guard_state pair_guard_state(const struct pair_engine *pe)
+{
+	if (pe->guard.run > 0) {
+		return PAIR_GUARD_CONFIRMING;
+	}
+	if (!warm(pe) || !pe->guard.have_ref) {
+		return PAIR_GUARD_WARMING_UP;
+	}
+	return PAIR_GUARD_LOCKED;
+}
+
+const char *pair_guard_state_name(enum pair_guard_state g)
+{
+	static const char *const names[] = { "warming-up", "locked",
+					     "confirming" };
+
+	if ((unsigned)g >= sizeof(names) / sizeof(names[0])) {
+		return "?";
+	}
+	return names[g];
+}

@@ -214,4 +214,19 @@ bool pair_nmea_usable(const struct pair_engine *pe);
 
 const struct pair_stats *pair_get_stats(const struct pair_engine *pe);
 
+/* Where the guards stand (for the status report; reading it changes
+ * nothing). */
+enum pair_guard_state {
+	PAIR_GUARD_WARMING_UP = 0, /* warm-up not complete, or no pairing
+				      accepted since start */
+	PAIR_GUARD_LOCKED,         /* pairings agree with the reference */
+	PAIR_GUARD_CONFIRMING,     /* held pairings that disagree with it,
+				      waiting for `confirm` in a row */
+};
+
+enum pair_guard_state pair_guard_state(const struct pair_engine *pe);
+
+/* "warming-up", "locked", "confirming" ("?" when g is out of range). */
+const char *pair_guard_state_name(enum pair_guard_state g);
+
 #endif

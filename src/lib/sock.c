@@ -20,12 +20,16 @@ int sock_encode(struct sock_sample *out, int64_t sys_ns, int64_t true_ns,
 		int leap)
 {
 	int64_t tv_us = tu_floor_div(sys_ns, TU_NS_PER_US);
+	int64_t sec = tu_floor_div(tv_us, 1000000);
 
 	if (leap < 0 || leap > 2) {
 		return -EINVAL;
 	}
+	if ((int64_t)(time_t)sec != sec) {
+		return -EOVERFLOW;
+	}
 	memset(out, 0, sizeof(*out));
-	out->tv.tv_sec = (time_t)tu_floor_div(tv_us, 1000000);
+	out->tv.tv_sec = (time_t)sec;
 	out->tv.tv_usec = (suseconds_t)tu_floor_mod(tv_us, 1000000);
 	/* true - system is the same, to well under 1 ns, anywhere within the
 	 * microsecond that truncation moves tv by: so it is taken from the
@@ -59,19 +63,29 @@ struct sock_client {
 	struct sock_stats stats;
 };
 
+int sock_path_check(const char *path, char *err, size_t errlen)
+{
+	if (strlen(path) > SOCK_PATH_MAX) {
+		/* %.4095s: a bound keeps a 32-bit size_t's INT_MAX out of
+		 * reach (-Wformat-truncation); no path is longer */
+		snprintf(err, errlen, "socket path %.4095s is longer than %zu "
+			 "bytes, which chronyd refuses", path, SOCK_PATH_MAX);
+		return -ENAMETOOLONG;
+	}
+	if (strchr(path, ':') != NULL) {
+		snprintf(err, errlen, "socket path %s contains ':', which "
+			 "chronyd's refclock directive cannot take", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 struct sock_client *sock_client_create(const char *path, const char *name,
 				       char *err, size_t errlen)
 {
 	struct sock_client *c;
 
-	if (strlen(path) > SOCK_PATH_MAX) {
-		snprintf(err, errlen, "socket path %s is longer than %zu bytes, "
-			 "which chronyd refuses", path, SOCK_PATH_MAX);
-		return NULL;
-	}
-	if (strchr(path, ':') != NULL) {
-		snprintf(err, errlen, "socket path %s contains ':', which "
-			 "chronyd's refclock directive cannot take", path);
+	if (sock_path_check(path, err, errlen) < 0) {
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
@@ -89,6 +103,7 @@ struct sock_client *sock_client_create(const char *path, const char *name,
 	memcpy(c->addr.sun_path, path, strlen(path) + 1);
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->last_errno = -1;   /* nothing known yet */
+	c->stats.last_errno = -1;
 	return c;
 }
 
@@ -133,6 +148,39 @@ static void note_state(struct sock_client *c, int e)
 	c->last_errno = e;
 }
 
+static void count_errno(struct sock_stats *st, int e)
+{
+	int i;
+
+	for (i = 0; i < SOCK_ERRNO_SLOTS; i++) {
+		if (st->by_errno[i].err == e || st->by_errno[i].err == 0) {
+			st->by_errno[i].err = e;
+			st->by_errno[i].count++;
+			return;
+		}
+	}
+}
+
+const char *sock_errno_meaning(int e)
+{
+	switch (e) {
+	case ENOENT:
+		return "chronyd is not running, or has no refclock SOCK on "
+		       "this path";
+	case EACCES:
+	case EPERM:
+		return "permission denied: gpsppsd's user cannot write "
+		       "chronyd's socket (see doc/install.md)";
+	case ECONNREFUSED:
+		return "a stale socket: chronyd stopped";
+	case EAGAIN:
+	case ENOBUFS:
+		return "chronyd's queue is full";
+	default:
+		return strerror(e);
+	}
+}
+
 int sock_client_send(struct sock_client *c, const struct sock_sample *s)
 {
 	ssize_t n = sendto(c->fd, s, sizeof(*s), MSG_DONTWAIT | MSG_NOSIGNAL,
@@ -140,15 +188,29 @@ int sock_client_send(struct sock_client *c, const struct sock_sample *s)
 	int e = n == (ssize_t)sizeof(*s) ? 0 : (n < 0 ? errno : EMSGSIZE);
 
 	note_state(c, e);
+	c->stats.last_errno = e;
 	if (e != 0) {
 		c->stats.failed++;
+		count_errno(&c->stats, e);
 		return -e;
 	}
 	c->stats.sent++;
+	c->stats.last_sent_ns = tu_now(CLOCK_REALTIME);
+	c->stats.last_sent_mono_ns = tu_now(CLOCK_MONOTONIC);
 	return 0;
 }
 
 const struct sock_stats *sock_client_stats(const struct sock_client *c)
 {
 	return &c->stats;
+}
+
+const char *sock_client_path(const struct sock_client *c)
+{
+	return c->addr.sun_path;
+}
+
+size_t sock_client_sample_size(void)
+{
+	return sizeof(struct sock_sample);
 }

@@ -93,25 +93,41 @@ bool tu_date_valid(int64_t year, int month, int day)
 	return day <= max;
 }
 
-int tu_format_iso(int64_t ns, bool leap_second, char *buf, size_t len)
+/* digits: 3 (milliseconds) or 9 (nanoseconds). */
+static int format_iso(int64_t ns, bool leap_second, int digits, char *buf,
+		      size_t len)
 {
 	int64_t t = leap_second ? ns - TU_NS_PER_SEC : ns;
 	int64_t secs = tu_floor_div(t, TU_NS_PER_SEC);
-	int64_t ms = tu_floor_mod(t, TU_NS_PER_SEC) / TU_NS_PER_MS;
+	int64_t frac = tu_floor_mod(t, TU_NS_PER_SEC);
 	int64_t days = tu_floor_div(secs, TU_SEC_PER_DAY);
 	int64_t sod = secs - days * TU_SEC_PER_DAY;
 	int64_t year;
 	int month, day, n;
 
+	if (digits == 3) {
+		frac /= TU_NS_PER_MS;
+	}
 	tu_civil_from_days(days, &year, &month, &day);
-	n = snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	n = snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02d.%0*lldZ",
 		     (long long)year, month, day, (int)(sod / 3600),
 		     (int)(sod / 60 % 60),
-		     (int)(sod % 60) + (leap_second ? 1 : 0), (int)ms);
+		     (int)(sod % 60) + (leap_second ? 1 : 0), digits,
+		     (long long)frac);
 	if (n < 0 || (size_t)n >= len) {
 		return -1;
 	}
 	return n;
+}
+
+int tu_format_iso(int64_t ns, bool leap_second, char *buf, size_t len)
+{
+	return format_iso(ns, leap_second, 3, buf, len);
+}
+
+int tu_format_iso_ns(int64_t ns, char *buf, size_t len)
+{
+	return format_iso(ns, false, 9, buf, len);
 }
 
 static const struct {

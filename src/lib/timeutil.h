@@ -50,6 +50,9 @@ bool tu_date_valid(int64_t year, int month, int day);
  * bytes always suffice).
  */
 int tu_format_iso(int64_t ns, bool leap_second, char *buf, size_t len);
+/* The same with nanoseconds, "2015-04-13T20:26:40.000000123Z" (at least
+ * 40 bytes suffice). */
+int tu_format_iso_ns(int64_t ns, char *buf, size_t len);
 
 /*
  * Parse a duration with an optional unit suffix: "ns", "us", "ms", "s",

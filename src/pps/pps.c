@@ -5,25 +5,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
-
 extern const struct pps_backend pps_sim_backend;
-#if HAVE_TIMEPPS
 extern const struct pps_backend pps_kernel_backend;
-#endif
-#if GPSPPS_GPIOD_API == 1 || GPSPPS_GPIOD_API == 2
 extern const struct pps_backend pps_gpio_backend;
-#endif
 extern const struct pps_backend pps_dcd_backend;
 
+/* A backend not built defines its entry with not_built set (pps.h). */
 const struct pps_backend *const pps_backends[] = {
 	&pps_sim_backend,
-#if HAVE_TIMEPPS
 	&pps_kernel_backend,
-#endif
-#if GPSPPS_GPIOD_API == 1 || GPSPPS_GPIOD_API == 2
 	&pps_gpio_backend,
-#endif
 	&pps_dcd_backend,
 	NULL,
 };
@@ -53,6 +44,10 @@ static const struct pps_backend *lookup_or_err(const char *spec,
 	if (b == NULL) {
 		snprintf(err, errlen, "unknown PPS kind in \"%s\" (see --help "
 			 "for the kinds built in)", spec);
+	} else if (b->not_built != NULL) {
+		snprintf(err, errlen, "%s: not built (%s; %s)", b->kind,
+			 b->not_built, b->build_fix);
+		b = NULL;
 	}
 	return b;
 }

@@ -6,11 +6,24 @@
  * for a file descriptor to poll and/or a monotonic deadline at which to
  * call read(), and read() returns the edges captured since the last call.
  * Adding a backend is one new file plus one entry in pps_backends[]
- * (pps.c).
+ * (pps.c); doc/hacking.md says what else.
  *
- * Backends: "sim" (pps_sim.c: edges on whole seconds of the system clock,
- * for tests and the demo); "none".  The real kinds (kernel PPS, libgpiod,
- * serial DCD) plug in the same way.
+ * Backends, one file each:
+ *   kernel  pps_kernel.c  RFC 2783 kernel PPS (/dev/ppsN), needs
+ *                         sys/timepps.h (pps-tools) at build time
+ *   gpio    pps_gpio.c    a GPIO line through libgpiod v1 or v2, needs
+ *                         libgpiod at build time
+ *   dcd     pps_dcd.c     DCD of the NMEA serial port: N_PPS line
+ *                         discipline (kernel PPS), else TIOCMIWAIT
+ *   sim     pps_sim.c     edges on whole seconds of the system clock, for
+ *                         tests and the demo
+ * "none" (NMEA samples only) is no backend: the configuration handles it.
+ * pps_util.c holds the pure helpers the real backends share.
+ *
+ * A kind whose library or header was missing at build time stays in
+ * pps_backends[] with not_built set and no functions, so that a --pps
+ * naming it is refused as "gpio: not built (libgpiod was not found at
+ * build time; ...)", not as an unknown kind (chrony's "not compiled in").
  *
  * Specification string given to --pps: "KIND" or "KIND:ARG", e.g. "sim",
  * "sim:jitter=2us,miss=0.01,spurious=0.01,seed=7", "kernel:/dev/pps0",
@@ -54,6 +67,11 @@ struct pps_source;
 struct pps_backend {
 	const char *kind;       /* "sim" */
 	const char *summary;    /* one line for --help */
+	/* NULL for a kind compiled in.  Otherwise why it was not ("libgpiod
+	 * was not found at build time") and what a rebuild needs
+	 * (build_fix); the functions below are then all NULL. */
+	const char *not_built;
+	const char *build_fix;
 	/* Open the source; arg is the text after "KIND:" or NULL.  On
 	 * failure return a negative errno and write one line naming the fix
 	 * into err.  A configuration error (bad arg) returns -EINVAL. */
@@ -81,20 +99,24 @@ struct pps_source {
 	struct pps_stats stats;
 };
 
-/* Find the backend for a --pps spec.  Returns NULL for an unknown kind;
- * *arg receives the text after the first ':' (or NULL). */
+/* Find the backend for a --pps spec.  Returns NULL for an unknown kind,
+ * and also finds a kind that was not built (not_built set); *arg receives
+ * the text after the first ':' (or NULL). */
 const struct pps_backend *pps_lookup(const char *spec, const char **arg);
 
-/* Open src from spec; see pps_backend.open for the return value. */
+/* Open src from spec; see pps_backend.open for the return value.  An
+ * unknown kind or one not built is -EINVAL, with the message in err. */
 int pps_open(struct pps_source *src, const char *spec,
 	     const struct pps_options *opt, char *err, size_t errlen);
 void pps_close(struct pps_source *src);
 
 /* Validate spec (kind and argument) without opening anything: 0, or
- * -EINVAL with the message pps_open would give in err. */
+ * -EINVAL with the message pps_open would give in err (a kind not built
+ * included). */
 int pps_check(const char *spec, char *err, size_t errlen);
 
-/* All backends compiled in, NULL-terminated (for --help). */
+/* Every backend, those not built included (not_built set),
+ * NULL-terminated (for --help). */
 extern const struct pps_backend *const pps_backends[];
 
 #endif

@@ -71,7 +71,7 @@ struct dcd_state {
 	int ring_head, ring_count;
 	int thread_err;                 /* errno that ended the thread */
 	uint64_t dropped;
-	struct pps_edge_filter filt;
+	struct pps_util_edge_filter filt;
 	uint64_t seq;
 };
 
@@ -408,7 +408,7 @@ static int dcd_open(struct pps_source *src, const char *arg,
 	}
 	s->tty_fd = s->wake[0] = s->wake[1] = -1;
 	s->want = opt->edge;
-	pps_edge_filter_init(&s->filt, opt->edge);
+	pps_util_edge_filter_init(&s->filt, opt->edge);
 	pthread_mutex_init(&s->lock, NULL);
 	r = parse_mode(arg, &want_ldisc, &want_wait, err, errlen);
 	if (r < 0) {
@@ -470,8 +470,8 @@ static bool dcd_keep(struct pps_source *src, const struct pps_edge *e)
 {
 	struct dcd_state *s = src->priv;
 	bool decided;
-	bool on = pps_edge_filter_keep(&s->filt, e, &src->stats.missed,
-				       &decided);
+	bool on = pps_util_edge_filter_keep(&s->filt, e, &src->stats.missed,
+					    &decided);
 
 	if (decided) {
 		log_notice("DCD: the %s edge is on the second (from the "

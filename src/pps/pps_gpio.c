@@ -57,10 +57,10 @@ struct gpio_state {
 	char line_desc[64];
 	unsigned int offset;
 	enum pps_polarity want;
-	struct pps_edge_filter filt;
+	struct pps_util_edge_filter filt;
 	bool monotonic_stamps;          /* stamps need conversion */
 	bool have_pair;
-	struct pps_clock_pair prev_pair;
+	struct pps_util_clock_pair prev_pair;
 	uint64_t seq;
 	struct log_ratelimit step_rl;
 #if PPS_GPIOD == 1
@@ -486,7 +486,7 @@ static int gpio_open(struct pps_source *src, const char *arg,
 	s->want = opt->edge;
 	s->step_rl.interval_ns = 60 * TU_NS_PER_SEC;
 	s->step_rl.burst = 3;
-	pps_edge_filter_init(&s->filt, opt->edge);
+	pps_util_edge_filter_init(&s->filt, opt->edge);
 	r = split_arg(s, arg, err, errlen);
 	if (r == 0) {
 		r = gpio_api_open(s, err, errlen);
@@ -527,9 +527,9 @@ static int64_t gpio_deadline(struct pps_source *src)
 }
 
 /* Measure the realtime - monotonic offset now (tightest of three). */
-static struct pps_clock_pair measure_pair(void)
+static struct pps_util_clock_pair measure_pair(void)
 {
-	struct pps_clock_pair p[CLOCK_PAIRS];
+	struct pps_util_clock_pair p[CLOCK_PAIRS];
 	int i;
 
 	for (i = 0; i < CLOCK_PAIRS; i++) {
@@ -537,13 +537,13 @@ static struct pps_clock_pair measure_pair(void)
 		p[i].b = tu_now(CLOCK_REALTIME);
 		p[i].a_after = tu_now(CLOCK_MONOTONIC);
 	}
-	return *pps_clock_best(p, CLOCK_PAIRS);
+	return *pps_util_clock_best(p, CLOCK_PAIRS);
 }
 
 /* Stamps to realtime ns in place; false when they cannot be trusted. */
 static bool to_realtime(struct gpio_state *s, int64_t *ts, int n)
 {
-	struct pps_clock_pair now;
+	struct pps_util_clock_pair now;
 	bool stepped;
 	int i;
 
@@ -551,7 +551,7 @@ static bool to_realtime(struct gpio_state *s, int64_t *ts, int n)
 		return true;
 	}
 	now = measure_pair();
-	stepped = s->have_pair && pps_clock_stepped(&s->prev_pair, &now);
+	stepped = s->have_pair && pps_util_clock_stepped(&s->prev_pair, &now);
 	s->prev_pair = now;
 	s->have_pair = true;
 	if (stepped) {
@@ -562,7 +562,7 @@ static bool to_realtime(struct gpio_state *s, int64_t *ts, int n)
 	for (i = 0; i < n; i++) {
 		/* a pre-5.7 kernel stamps realtime: already near now.b */
 		if (llabs(ts[i] - now.b) > 10 * TU_NS_PER_SEC) {
-			ts[i] = pps_clock_convert(&now, ts[i], NULL);
+			ts[i] = pps_util_clock_convert(&now, ts[i], NULL);
 		}
 	}
 	return true;
@@ -573,8 +573,8 @@ static bool gpio_keep(struct pps_source *src, const struct pps_edge *e)
 {
 	struct gpio_state *s = src->priv;
 	bool decided;
-	bool on = pps_edge_filter_keep(&s->filt, e, &src->stats.missed,
-				       &decided);
+	bool on = pps_util_edge_filter_keep(&s->filt, e, &src->stats.missed,
+					    &decided);
 
 	if (decided) {
 		log_notice("GPIO %u: the %s edge is on the second (from "
@@ -635,5 +635,14 @@ const struct pps_backend pps_gpio_backend = {
 };
 
 #else
-typedef int pps_gpio_absent;   /* ISO C wants a non-empty file */
+
+#include "pps.h"
+
+const struct pps_backend pps_gpio_backend = {
+	.kind = "gpio",
+	.summary = "GPIO line through libgpiod",
+	.not_built = "libgpiod was not found at build time",
+	.build_fix = "install libgpiod-dev and rebuild",
+};
+
 #endif /* PPS_GPIOD */

@@ -44,7 +44,7 @@ struct kpps_state {
 	dev_t rdev;
 	ino_t ino;
 	enum pps_polarity want;          /* configured edge */
-	struct pps_edge_filter filt;     /* on-second edges */
+	struct pps_util_edge_filter filt; /* on-second edges */
 	bool have_seq[2];
 	unsigned long seq[2];            /* last seen, [0] assert, [1] clear */
 	int64_t last_real[2];            /* last edge of each kind, 0 if none */
@@ -205,7 +205,7 @@ static int kpps_open(struct pps_source *src, const char *arg,
 	}
 	memcpy(s->path, path, sizeof(s->path));
 	s->want = opt->edge;
-	pps_edge_filter_init(&s->filt, opt->edge);
+	pps_util_edge_filter_init(&s->filt, opt->edge);
 	/* RDWR: setting the capture mode is an ioctl that needs write access */
 	s->fd = open(s->path, O_RDWR | O_CLOEXEC);
 	if (s->fd < 0) {
@@ -284,9 +284,9 @@ static bool kpps_new(struct pps_source *src, int k, unsigned long seq,
 	}
 	/* sequence numbers count the pulses missed exactly, per kind: only
 	 * those of the on-second kind are missed pulses */
-	on = pps_edge_filter_on_second(&s->filt);
+	on = pps_util_edge_filter_on_second(&s->filt);
 	if (s->have_seq[k] && (int)on == k) {
-		src->stats.missed += pps_seq_missed(s->seq[k], seq);
+		src->stats.missed += pps_util_seq_missed(s->seq[k], seq);
 	}
 	s->have_seq[k] = true;
 	s->seq[k] = seq;
@@ -302,7 +302,7 @@ static bool kpps_new(struct pps_source *src, int k, unsigned long seq,
 static bool kpps_keep(struct kpps_state *s, const struct pps_edge *e)
 {
 	bool decided;
-	bool on = pps_edge_filter_keep(&s->filt, e, NULL, &decided);
+	bool on = pps_util_edge_filter_keep(&s->filt, e, NULL, &decided);
 
 	if (decided) {
 		log_notice("%s: the %s edge is on the second (from the pulse "
@@ -371,5 +371,14 @@ const struct pps_backend pps_kernel_backend = {
 };
 
 #else
-typedef int pps_kernel_absent;   /* ISO C wants a non-empty file */
+
+#include "pps.h"
+
+const struct pps_backend pps_kernel_backend = {
+	.kind = "kernel",
+	.summary = "kernel PPS device, RFC 2783",
+	.not_built = "sys/timepps.h was not found at build time",
+	.build_fix = "install pps-tools and rebuild",
+};
+
 #endif /* HAVE_TIMEPPS */

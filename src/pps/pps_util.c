@@ -8,29 +8,29 @@
 #define HALF_SECOND_NS (500 * TU_NS_PER_MS)
 #define NEAR_HALF_NS (50 * TU_NS_PER_MS)
 
-void pps_polarity_init(struct pps_polarity_detector *d)
+void pps_util_polarity_init(struct pps_util_polarity *d)
 {
-	*d = (struct pps_polarity_detector){
+	*d = (struct pps_util_polarity){
 		.decided = PPS_EDGE_AUTO,
 		.candidate = PPS_EDGE_AUTO,
 	};
 }
 
-static void vote(struct pps_polarity_detector *d, enum pps_polarity p,
+static void vote(struct pps_util_polarity *d, enum pps_polarity p,
 		 bool *changed)
 {
 	if (p != d->candidate) {
 		d->candidate = p;
 		d->votes = 0;
 	}
-	if (++d->votes >= PPS_POL_VOTES && d->decided != p) {
+	if (++d->votes >= PPS_UTIL_POL_VOTES && d->decided != p) {
 		*changed = true;
 		d->decided = p;
 	}
 }
 
 /* The previous edge started an interval of width w that e ends. */
-static void vote_width(struct pps_polarity_detector *d,
+static void vote_width(struct pps_util_polarity *d,
 		       const struct pps_edge *e, int64_t w, bool *changed)
 {
 	if (w <= 0 || w >= TU_NS_PER_SEC + HALF_SECOND_NS) {
@@ -44,8 +44,8 @@ static void vote_width(struct pps_polarity_detector *d,
 	vote(d, w < HALF_SECOND_NS ? d->prev_pol : e->polarity, changed);
 }
 
-bool pps_polarity_feed(struct pps_polarity_detector *d,
-		       const struct pps_edge *e, bool *changed)
+bool pps_util_polarity_feed(struct pps_util_polarity *d,
+			    const struct pps_edge *e, bool *changed)
 {
 	*changed = false;
 	d->seen[e->polarity == PPS_EDGE_FALLING] = true;
@@ -54,7 +54,7 @@ bool pps_polarity_feed(struct pps_polarity_detector *d,
 	}
 	if (d->seen[0] != d->seen[1]) {
 		d->one_kind_edges++;
-		if (d->one_kind_edges >= PPS_POL_VOTES &&
+		if (d->one_kind_edges >= PPS_UTIL_POL_VOTES &&
 		    d->decided == PPS_EDGE_AUTO) {
 			d->decided = e->polarity;
 			*changed = true;
@@ -66,10 +66,10 @@ bool pps_polarity_feed(struct pps_polarity_detector *d,
 	return d->decided == e->polarity;
 }
 
-const struct pps_clock_pair *pps_clock_best(const struct pps_clock_pair *p,
-					    int n)
+const struct pps_util_clock_pair *
+pps_util_clock_best(const struct pps_util_clock_pair *p, int n)
 {
-	const struct pps_clock_pair *best = &p[0];
+	const struct pps_util_clock_pair *best = &p[0];
 	int i;
 
 	for (i = 1; i < n; i++) {
@@ -81,8 +81,8 @@ const struct pps_clock_pair *pps_clock_best(const struct pps_clock_pair *p,
 	return best;
 }
 
-int64_t pps_clock_convert(const struct pps_clock_pair *p, int64_t t,
-			  int64_t *bound_ns)
+int64_t pps_util_clock_convert(const struct pps_util_clock_pair *p, int64_t t,
+			       int64_t *bound_ns)
 {
 	int64_t width = p->a_after - p->a_before;
 	/* b - midpoint of the bracket, without overflowing the sum */
@@ -94,19 +94,19 @@ int64_t pps_clock_convert(const struct pps_clock_pair *p, int64_t t,
 	return t + offset;
 }
 
-bool pps_clock_stepped(const struct pps_clock_pair *prev,
-		       const struct pps_clock_pair *now)
+bool pps_util_clock_stepped(const struct pps_util_clock_pair *prev,
+			    const struct pps_util_clock_pair *now)
 {
 	int64_t b1, b2;
-	int64_t o1 = pps_clock_convert(prev, 0, &b1);
-	int64_t o2 = pps_clock_convert(now, 0, &b2);
+	int64_t o1 = pps_util_clock_convert(prev, 0, &b1);
+	int64_t o2 = pps_util_clock_convert(now, 0, &b2);
 	int64_t elapsed = llabs(now->a_before - prev->a_before);
 	int64_t slew = elapsed / 2000;   /* 500 ppm */
 
 	return llabs(o2 - o1) > slew + b1 + b2 + 10 * TU_NS_PER_US;
 }
 
-uint64_t pps_seq_missed(uint64_t prev_seq, uint64_t seq)
+uint64_t pps_util_seq_missed(uint64_t prev_seq, uint64_t seq)
 {
 	if (seq <= prev_seq) {
 		return 0;
@@ -114,7 +114,7 @@ uint64_t pps_seq_missed(uint64_t prev_seq, uint64_t seq)
 	return seq - prev_seq - 1;
 }
 
-uint64_t pps_gap_missed(int64_t prev_ns, int64_t ns)
+uint64_t pps_util_gap_missed(int64_t prev_ns, int64_t ns)
 {
 	int64_t gap = ns - prev_ns;
 
@@ -124,32 +124,36 @@ uint64_t pps_gap_missed(int64_t prev_ns, int64_t ns)
 	return (uint64_t)((gap + HALF_SECOND_NS) / TU_NS_PER_SEC - 1);
 }
 
-void pps_edge_filter_init(struct pps_edge_filter *f, enum pps_polarity want)
+void pps_util_edge_filter_init(struct pps_util_edge_filter *f,
+			       enum pps_polarity want)
 {
 	f->want = want;
-	pps_polarity_init(&f->auto_pol);
+	pps_util_polarity_init(&f->auto_pol);
 	f->last_on_ns = 0;
 }
 
-bool pps_edge_filter_keep(struct pps_edge_filter *f, const struct pps_edge *e,
-			  uint64_t *missed, bool *decided)
+bool pps_util_edge_filter_keep(struct pps_util_edge_filter *f,
+			       const struct pps_edge *e, uint64_t *missed,
+			       bool *decided)
 {
 	bool on = e->polarity == f->want;
 
 	*decided = false;
 	if (f->want == PPS_EDGE_AUTO) {
-		on = pps_polarity_feed(&f->auto_pol, e, decided);
+		on = pps_util_polarity_feed(&f->auto_pol, e, decided);
 	}
 	if (on) {
 		if (f->last_on_ns != 0 && missed != NULL) {
-			*missed += pps_gap_missed(f->last_on_ns, e->real_ns);
+			*missed += pps_util_gap_missed(f->last_on_ns,
+						       e->real_ns);
 		}
 		f->last_on_ns = e->real_ns;
 	}
 	return on;
 }
 
-enum pps_polarity pps_edge_filter_on_second(const struct pps_edge_filter *f)
+enum pps_polarity
+pps_util_edge_filter_on_second(const struct pps_util_edge_filter *f)
 {
 	return f->want != PPS_EDGE_AUTO ? f->want : f->auto_pol.decided;
 }

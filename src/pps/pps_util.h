@@ -19,14 +19,14 @@
  * 1-200 ms, at most 500 ms) that begins on the second, so the edge that
  * starts the shorter of the two intervals of a cycle is the on-second edge.
  * Every interval between two opposite edges votes; a decision needs
- * PPS_POL_VOTES consecutive votes that agree (1.5 cycles); an interval
+ * PPS_UTIL_POL_VOTES consecutive votes that agree (1.5 cycles); an interval
  * within 50 ms of half a second (a square wave) casts no vote.  When only one kind of
  * edge is ever seen (a device that captures one edge), that kind is taken
- * after PPS_POL_VOTES edges.
+ * after PPS_UTIL_POL_VOTES edges.
  */
-#define PPS_POL_VOTES 3
+#define PPS_UTIL_POL_VOTES 3
 
-struct pps_polarity_detector {
+struct pps_util_polarity {
 	enum pps_polarity decided;    /* PPS_EDGE_AUTO until decided */
 	enum pps_polarity candidate;
 	int votes;
@@ -37,37 +37,37 @@ struct pps_polarity_detector {
 	bool seen[2];
 };
 
-void pps_polarity_init(struct pps_polarity_detector *d);
+void pps_util_polarity_init(struct pps_util_polarity *d);
 
 /*
  * Feed every edge (either polarity) in time order.  Returns true when e is
  * on the second under the decided polarity; false while undecided and for
- * the other edge.  A decision that changes later (PPS_POL_VOTES contrary
+ * the other edge.  A decision that changes later (PPS_UTIL_POL_VOTES contrary
  * votes in a row) is followed: *changed is set on the edge where it
  * happens.
  */
-bool pps_polarity_feed(struct pps_polarity_detector *d,
-		       const struct pps_edge *e, bool *changed);
+bool pps_util_polarity_feed(struct pps_util_polarity *d,
+			    const struct pps_edge *e, bool *changed);
 
 /*
  * One reading of two clocks: a and c read from clock A before and after
  * b from clock B.  The offset B - A at that moment is b - (a + c) / 2 with
  * an error of at most (c - a) / 2.
  */
-struct pps_clock_pair {
+struct pps_util_clock_pair {
 	int64_t a_before;
 	int64_t b;
 	int64_t a_after;
 };
 
 /* The tightest of n readings (smallest a_after - a_before). */
-const struct pps_clock_pair *pps_clock_best(const struct pps_clock_pair *p,
-					    int n);
+const struct pps_util_clock_pair *
+pps_util_clock_best(const struct pps_util_clock_pair *p, int n);
 
 /* Convert a time t on clock A to clock B through pair p; *bound_ns
  * receives the error bound (half the bracket width). */
-int64_t pps_clock_convert(const struct pps_clock_pair *p, int64_t t,
-			  int64_t *bound_ns);
+int64_t pps_util_clock_convert(const struct pps_util_clock_pair *p, int64_t t,
+			       int64_t *bound_ns);
 
 /*
  * Detect a step of clock B relative to clock A between two pair readings
@@ -75,39 +75,42 @@ int64_t pps_clock_convert(const struct pps_clock_pair *p, int64_t t,
  * moves the offset by at most 500 ppm of the elapsed time (adjtimex's
  * limit), plus both readings' error bounds; anything larger is a step.
  */
-bool pps_clock_stepped(const struct pps_clock_pair *prev,
-		       const struct pps_clock_pair *now);
+bool pps_util_clock_stepped(const struct pps_util_clock_pair *prev,
+			    const struct pps_util_clock_pair *now);
 
 /* Missed pulses between two sequence numbers of the same edge kind:
  * 0 for consecutive numbers, also 0 when seq went backwards (a reset). */
-uint64_t pps_seq_missed(uint64_t prev_seq, uint64_t seq);
+uint64_t pps_util_seq_missed(uint64_t prev_seq, uint64_t seq);
 
 /* Missed pulses estimated from the interval between two on-second edges
  * (for sources without sequence numbers). */
-uint64_t pps_gap_missed(int64_t prev_ns, int64_t ns);
+uint64_t pps_util_gap_missed(int64_t prev_ns, int64_t ns);
 
 /*
  * The on-second edges of a stream of both kinds: the configured polarity,
  * or the one learnt from the pulse width (PPS_EDGE_AUTO), with the pulses
  * missed between kept edges counted from their spacing.
  */
-struct pps_edge_filter {
+struct pps_util_edge_filter {
 	enum pps_polarity want;
-	struct pps_polarity_detector auto_pol;
+	struct pps_util_polarity auto_pol;
 	int64_t last_on_ns;           /* last kept edge, 0 if none */
 };
 
-void pps_edge_filter_init(struct pps_edge_filter *f, enum pps_polarity want);
+void pps_util_edge_filter_init(struct pps_util_edge_filter *f,
+			       enum pps_polarity want);
 
 /* True when e is on the second.  Adds the pulses missed before it
  * (estimated from the spacing) to *missed, unless missed is NULL (a source
  * with sequence numbers counts them exactly); sets *decided when the auto
  * polarity was (re)decided on e. */
-bool pps_edge_filter_keep(struct pps_edge_filter *f, const struct pps_edge *e,
-			  uint64_t *missed, bool *decided);
+bool pps_util_edge_filter_keep(struct pps_util_edge_filter *f,
+			       const struct pps_edge *e, uint64_t *missed,
+			       bool *decided);
 
 /* The edge kind currently taken as on the second: the configured one, or
  * the learnt one (PPS_EDGE_AUTO while undecided). */
-enum pps_polarity pps_edge_filter_on_second(const struct pps_edge_filter *f);
+enum pps_polarity
+pps_util_edge_filter_on_second(const struct pps_util_edge_filter *f);
 
 #endif

@@ -8,7 +8,7 @@
  * the chunking.  After every step all queued epochs are taken and checked;
  * any broken invariant aborts (a crash for libFuzzer).
  *
- * The seed corpus (corpus/) is "SEED000N" followed by lines of receiver
+ * The seed corpus (corpus-nmea/) is "SEED000N" followed by lines of receiver
  * captures from tests/data/nmea-logs (GPSD project, BSD-2-Clause: see the
  * README.md there), plus one made-up leap-second case with noise.
  */

@@ -57,8 +57,10 @@ static void assert_accepted(const char *spec)
 static bool built_in(const char *kind)
 {
 	const char *arg;
+	const struct pps_backend *b = pps_lookup(kind, &arg);
 
-	return pps_lookup(kind, &arg) != NULL;
+	assert_non_null(b);
+	return b->not_built == NULL;
 }
 
 static void test_sim(void **state)
@@ -131,6 +133,57 @@ static void test_gpio(void **state)
 	assert_refused("gpio::18", "needs a chip and a line");
 }
 
+/* Every entry either has its functions or says why it was not built. */
+static void test_table(void **state)
+{
+	int i;
+
+	(void)state;
+	assert_true(built_in("sim"));
+	assert_true(built_in("dcd"));
+	for (i = 0; pps_backends[i] != NULL; i++) {
+		const struct pps_backend *b = pps_backends[i];
+
+		if (b->not_built == NULL) {
+			assert_non_null(b->open);
+			assert_non_null(b->close);
+			assert_non_null(b->read);
+		} else {
+			assert_null(b->open);
+			assert_non_null(b->build_fix);
+		}
+	}
+}
+
+/*
+ * A kind not built (gpio without libgpiod, kernel without sys/timepps.h)
+ * is refused by name with the reason and the fix, by the check and by
+ * open alike.  The default build has none; the build suite runs this test
+ * in a build without libgpiod.
+ */
+static void test_not_built(void **state)
+{
+	char want[256], spec[64];
+	int i, n = 0;
+
+	(void)state;
+	for (i = 0; pps_backends[i] != NULL; i++) {
+		const struct pps_backend *b = pps_backends[i];
+
+		if (b->not_built == NULL) {
+			continue;
+		}
+		snprintf(want, sizeof(want), "%s: not built (%s; %s)",
+			 b->kind, b->not_built, b->build_fix);
+		assert_refused(b->kind, want);
+		snprintf(spec, sizeof(spec), "%s:x:1", b->kind);
+		assert_refused(spec, want);
+		printf("not built: %s\n", want);
+		n++;
+	}
+	printf("%d PPS kinds not built\n", n);
+}
+
 static void test_unknown_kind(void **state)
 {
 	char err[256] = "";
@@ -147,6 +200,8 @@ int main(void)
 		cmocka_unit_test(test_kernel),
 		cmocka_unit_test(test_dcd),
 		cmocka_unit_test(test_gpio),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_not_built),
 		cmocka_unit_test(test_unknown_kind),
 	};
 

@@ -16,7 +16,7 @@
 
 /* Feed n seconds of a pulse of width w starting on the second with edge
  * `on`; returns the on-second edges reported (and checks the others). */
-static int feed_pulses(struct pps_polarity_detector *d, enum pps_polarity on,
+static int feed_pulses(struct pps_util_polarity *d, enum pps_polarity on,
 		       int64_t width, int n, int64_t jitter)
 {
 	enum pps_polarity off = on == PPS_EDGE_RISING ? PPS_EDGE_FALLING
@@ -31,19 +31,19 @@ static int feed_pulses(struct pps_polarity_detector *d, enum pps_polarity on,
 		struct pps_edge b = { sec + width + test_range(-jitter, jitter),
 				      0, 0, off };
 
-		kept += pps_polarity_feed(d, &a, &changed);
+		kept += pps_util_polarity_feed(d, &a, &changed);
 		/* the trailing edge is never reported */
-		assert_false(pps_polarity_feed(d, &b, &changed));
+		assert_false(pps_util_polarity_feed(d, &b, &changed));
 	}
 	return kept;
 }
 
 static void test_rising_100ms(void **state)
 {
-	struct pps_polarity_detector d;
+	struct pps_util_polarity d;
 
 	(void)state;
-	pps_polarity_init(&d);
+	pps_util_polarity_init(&d);
 	/* each interval votes: high 100 ms, low 900 ms, high 100 ms decide
 	 * at the second falling edge, so pulses 3..10 are reported */
 	assert_int_equal(feed_pulses(&d, PPS_EDGE_RISING, 100 * MS, 10, 0), 8);
@@ -58,10 +58,10 @@ static void test_falling_random_width(void **state)
 
 	(void)state;
 	for (k = 0; k < 1000; k++) {
-		struct pps_polarity_detector d;
+		struct pps_util_polarity d;
 		int64_t w = test_range(1 * MS, 400 * MS);
 
-		pps_polarity_init(&d);
+		pps_util_polarity_init(&d);
 		feed_pulses(&d, PPS_EDGE_FALLING, w, 8, 50 * TU_NS_PER_US);
 		assert_int_equal(d.decided, PPS_EDGE_FALLING);
 	}
@@ -71,69 +71,69 @@ static void test_falling_random_width(void **state)
  * the one on the second. */
 static void test_square_wave_undecided(void **state)
 {
-	struct pps_polarity_detector d;
+	struct pps_util_polarity d;
 
 	(void)state;
-	pps_polarity_init(&d);
+	pps_util_polarity_init(&d);
 	assert_int_equal(feed_pulses(&d, PPS_EDGE_RISING, 500 * MS, 20, 0), 0);
 	assert_int_equal(d.decided, PPS_EDGE_AUTO);
 }
 
-/* A device that captures only assert: taken after PPS_POL_VOTES edges. */
+/* A device that captures only assert: taken after PPS_UTIL_POL_VOTES edges. */
 static void test_one_kind_only(void **state)
 {
-	struct pps_polarity_detector d;
+	struct pps_util_polarity d;
 	bool changed, any = false;
 	int i, kept = 0;
 
 	(void)state;
-	pps_polarity_init(&d);
+	pps_util_polarity_init(&d);
 	for (i = 0; i < 6; i++) {
 		struct pps_edge e = { T0 + i * TU_NS_PER_SEC, 0, 0,
 				      PPS_EDGE_RISING };
 
-		kept += pps_polarity_feed(&d, &e, &changed);
+		kept += pps_util_polarity_feed(&d, &e, &changed);
 		any |= changed;
 	}
 	assert_true(any);
 	assert_int_equal(d.decided, PPS_EDGE_RISING);
-	assert_int_equal(kept, 6 - PPS_POL_VOTES + 1);
+	assert_int_equal(kept, 6 - PPS_UTIL_POL_VOTES + 1);
 }
 
 /* A missing trailing edge (gap) casts no vote and does not flip. */
 static void test_gap_no_flip(void **state)
 {
-	struct pps_polarity_detector d;
+	struct pps_util_polarity d;
 	bool changed;
 	int i;
 
 	(void)state;
-	pps_polarity_init(&d);
+	pps_util_polarity_init(&d);
 	feed_pulses(&d, PPS_EDGE_RISING, 100 * MS, 5, 0);
 	for (i = 0; i < 5; i++) {   /* only rising edges 1 s apart */
 		struct pps_edge e = { T0 + (10 + i) * TU_NS_PER_SEC, 0, 0,
 				      PPS_EDGE_RISING };
 
-		assert_true(pps_polarity_feed(&d, &e, &changed));
+		assert_true(pps_util_polarity_feed(&d, &e, &changed));
 		assert_false(changed);
 	}
 }
 
 static void test_clock_convert(void **state)
 {
-	struct pps_clock_pair p[3] = {
+	struct pps_util_clock_pair p[3] = {
 		{ 1000, 5000000, 1400 },    /* bracket 400 */
 		{ 2000, 5001010, 2020 },    /* bracket 20: the best */
 		{ 3000, 5002000, 3100 },
 	};
-	const struct pps_clock_pair *best;
+	const struct pps_util_clock_pair *best;
 	int64_t bound;
 
 	(void)state;
-	best = pps_clock_best(p, 3);
+	best = pps_util_clock_best(p, 3);
 	assert_ptr_equal(best, &p[1]);
 	/* offset = 5001010 - 2010 = 4999000 */
-	assert_int_equal(pps_clock_convert(best, 1500, &bound), 5000500);
+	assert_int_equal(pps_util_clock_convert(best, 1500, &bound), 5000500);
 	assert_int_equal(bound, 10);
 }
 
@@ -148,9 +148,9 @@ static void test_clock_convert_bound(void **state)
 		int64_t off = test_range(-(INT64_C(1) << 50), INT64_C(1) << 50);
 		int64_t a = test_range(0, INT64_C(1) << 50);
 		int64_t w1 = test_range(0, 5000), w2 = test_range(0, 5000);
-		struct pps_clock_pair p = { a, a + w1 + off, a + w1 + w2 };
+		struct pps_util_clock_pair p = { a, a + w1 + off, a + w1 + w2 };
 		int64_t t = a - test_range(0, TU_NS_PER_SEC), bound;
-		int64_t got = pps_clock_convert(&p, t, &bound);
+		int64_t got = pps_util_clock_convert(&p, t, &bound);
 
 		assert_true(llabs(got - (t + off)) <= bound);
 	}
@@ -158,41 +158,45 @@ static void test_clock_convert_bound(void **state)
 
 static void test_clock_step(void **state)
 {
-	struct pps_clock_pair a = { 0, 1000 * MS, 1000 };
-	struct pps_clock_pair slew = { TU_NS_PER_SEC, 2000 * MS + 400000, TU_NS_PER_SEC + 1000 };
-	struct pps_clock_pair step = { TU_NS_PER_SEC, 2000 * MS + 2 * MS, TU_NS_PER_SEC + 1000 };
+	struct pps_util_clock_pair a = { 0, 1000 * MS, 1000 };
+	struct pps_util_clock_pair slew = { TU_NS_PER_SEC, 2000 * MS + 400000,
+					    TU_NS_PER_SEC + 1000 };
+	struct pps_util_clock_pair step = { TU_NS_PER_SEC, 2000 * MS + 2 * MS,
+					    TU_NS_PER_SEC + 1000 };
 
 	(void)state;
 	/* 0.4 ms in 1 s is within 500 ppm: a slew */
-	assert_false(pps_clock_stepped(&a, &slew));
+	assert_false(pps_util_clock_stepped(&a, &slew));
 	/* 2 ms in 1 s is not */
-	assert_true(pps_clock_stepped(&a, &step));
+	assert_true(pps_util_clock_stepped(&a, &step));
 }
 
 static void test_missed(void **state)
 {
 	(void)state;
-	assert_int_equal(pps_seq_missed(10, 11), 0);
-	assert_int_equal(pps_seq_missed(10, 14), 3);
-	assert_int_equal(pps_seq_missed(10, 3), 0);
-	assert_int_equal(pps_gap_missed(T0, T0 + TU_NS_PER_SEC), 0);
-	assert_int_equal(pps_gap_missed(T0, T0 + 1400 * MS), 0);
-	assert_int_equal(pps_gap_missed(T0, T0 + 2 * TU_NS_PER_SEC + MS), 1);
-	assert_int_equal(pps_gap_missed(T0, T0 + 5 * TU_NS_PER_SEC - MS), 4);
+	assert_int_equal(pps_util_seq_missed(10, 11), 0);
+	assert_int_equal(pps_util_seq_missed(10, 14), 3);
+	assert_int_equal(pps_util_seq_missed(10, 3), 0);
+	assert_int_equal(pps_util_gap_missed(T0, T0 + TU_NS_PER_SEC), 0);
+	assert_int_equal(pps_util_gap_missed(T0, T0 + 1400 * MS), 0);
+	assert_int_equal(pps_util_gap_missed(T0, T0 + 2 * TU_NS_PER_SEC + MS),
+			 1);
+	assert_int_equal(pps_util_gap_missed(T0, T0 + 5 * TU_NS_PER_SEC - MS),
+			 4);
 }
 
 /* The edge filter keeps the configured edge, counts the pulses missing
  * between kept ones, and with auto learns the polarity first. */
 static void test_edge_filter(void **state)
 {
-	struct pps_edge_filter f;
+	struct pps_util_edge_filter f;
 	uint64_t missed = 0;
 	bool decided, any = false;
 	int64_t sec;
 	int kept = 0;
 
 	(void)state;
-	pps_edge_filter_init(&f, PPS_EDGE_FALLING);
+	pps_util_edge_filter_init(&f, PPS_EDGE_FALLING);
 	for (sec = 1; sec <= 10; sec++) {
 		struct pps_edge up = { sec * TU_NS_PER_SEC - 100 * MS, 0, 0,
 				       PPS_EDGE_RISING };
@@ -202,13 +206,15 @@ static void test_edge_filter(void **state)
 		if (sec == 4 || sec == 5) {
 			continue;   /* two pulses lost */
 		}
-		assert_false(pps_edge_filter_keep(&f, &up, &missed, &decided));
-		assert_true(pps_edge_filter_keep(&f, &down, &missed, &decided));
+		assert_false(pps_util_edge_filter_keep(&f, &up, &missed,
+						       &decided));
+		assert_true(pps_util_edge_filter_keep(&f, &down, &missed,
+						      &decided));
 		assert_false(decided);
 	}
 	assert_int_equal(missed, 2);
 
-	pps_edge_filter_init(&f, PPS_EDGE_AUTO);
+	pps_util_edge_filter_init(&f, PPS_EDGE_AUTO);
 	missed = 0;
 	for (sec = 1; sec <= 10; sec++) {
 		struct pps_edge up = { sec * TU_NS_PER_SEC, 0, 0,
@@ -216,9 +222,10 @@ static void test_edge_filter(void **state)
 		struct pps_edge down = { sec * TU_NS_PER_SEC + 100 * MS, 0, 0,
 					 PPS_EDGE_FALLING };
 
-		kept += pps_edge_filter_keep(&f, &up, &missed, &decided);
+		kept += pps_util_edge_filter_keep(&f, &up, &missed, &decided);
 		any |= decided;
-		assert_false(pps_edge_filter_keep(&f, &down, &missed, &decided));
+		assert_false(pps_util_edge_filter_keep(&f, &down, &missed,
+						       &decided));
 		any |= decided;
 	}
 	assert_true(any);
@@ -233,16 +240,16 @@ static void test_edge_filter(void **state)
  * second (AUTO until learnt). */
 static void test_edge_filter_seq_source(void **state)
 {
-	struct pps_edge_filter counting, seq;
+	struct pps_util_edge_filter counting, seq;
 	uint64_t missed = 0;
 	bool d1, d2;
 	int64_t sec;
 	int kept = 0;
 
 	(void)state;
-	pps_edge_filter_init(&counting, PPS_EDGE_AUTO);
-	pps_edge_filter_init(&seq, PPS_EDGE_AUTO);
-	assert_int_equal(pps_edge_filter_on_second(&seq), PPS_EDGE_AUTO);
+	pps_util_edge_filter_init(&counting, PPS_EDGE_AUTO);
+	pps_util_edge_filter_init(&seq, PPS_EDGE_AUTO);
+	assert_int_equal(pps_util_edge_filter_on_second(&seq), PPS_EDGE_AUTO);
 	for (sec = 1; sec <= 12; sec++) {
 		/* inverted receiver: falling on the second, 200 ms low */
 		struct pps_edge down = { sec * TU_NS_PER_SEC, 0, 0,
@@ -254,23 +261,24 @@ static void test_edge_filter_seq_source(void **state)
 		if (sec >= 7 && sec <= 9) {
 			continue;   /* three pulses lost */
 		}
-		k1 = pps_edge_filter_keep(&counting, &down, &missed, &d1);
-		k2 = pps_edge_filter_keep(&seq, &down, NULL, &d2);
+		k1 = pps_util_edge_filter_keep(&counting, &down, &missed, &d1);
+		k2 = pps_util_edge_filter_keep(&seq, &down, NULL, &d2);
 		assert_int_equal(k1, k2);
 		assert_int_equal(d1, d2);
 		kept += k2;
-		k1 = pps_edge_filter_keep(&counting, &up, &missed, &d1);
-		k2 = pps_edge_filter_keep(&seq, &up, NULL, &d2);
+		k1 = pps_util_edge_filter_keep(&counting, &up, &missed, &d1);
+		k2 = pps_util_edge_filter_keep(&seq, &up, NULL, &d2);
 		assert_false(k1);
 		assert_false(k2);
 		assert_int_equal(d1, d2);
 	}
-	assert_int_equal(pps_edge_filter_on_second(&seq), PPS_EDGE_FALLING);
+	assert_int_equal(pps_util_edge_filter_on_second(&seq),
+			 PPS_EDGE_FALLING);
 	assert_int_equal(missed, 3);
 	assert_int_equal(kept, 9 - 2);   /* decided on the 3rd pulse */
 
-	pps_edge_filter_init(&seq, PPS_EDGE_RISING);
-	assert_int_equal(pps_edge_filter_on_second(&seq), PPS_EDGE_RISING);
+	pps_util_edge_filter_init(&seq, PPS_EDGE_RISING);
+	assert_int_equal(pps_util_edge_filter_on_second(&seq), PPS_EDGE_RISING);
 }
 
 int main(void)

@@ -42,7 +42,7 @@ grep -qF "$LIBDIR/libgpiod.so.3" <<<"$libs" ||
 v=$("$OUT/tests/vm/vmprobe" --version)
 echo "$v"
 echo "$v" | grep -q 'libgpiod API v2, library 2\.' || fail "not API v2"
-"$OUT/src/gpsppsd/gpsppsd" --help | grep -E '^ +gpio ' ||
+"$OUT/src/gpsppsd/gpsppsd" --help | grep -E '^ +gpio +GPIO line' ||
 	fail "gpsppsd --help does not list the gpio kind"
 "$OUT/tests/vm/vmprobe" --expect-error 'GPIO chip "/nonexistent/gpiochip9" not found' \
 	gpio:/nonexistent/gpiochip9:18 || fail "missing chip not reported"

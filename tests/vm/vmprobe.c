@@ -54,7 +54,9 @@ static void print_version(void)
 {
 	printf("vmprobe %s, PPS kinds:", GPSPPS_VERSION);
 	for (int i = 0; pps_backends[i] != NULL; i++) {
-		printf(" %s", pps_backends[i]->kind);
+		if (pps_backends[i]->not_built == NULL) {
+			printf(" %s", pps_backends[i]->kind);
+		}
 	}
 	printf("\n");
 #ifdef PROBE_GPIOD
