@@ -342,7 +342,8 @@ static double huber_centre(const double *x, size_t n, double m, double s)
 /*
  * The Huber estimate and its interval: variance s^2 E[psi^2] / E[psi']^2
  * / n (the M-estimate's sandwich), times tau, the correlation time of the
- * psi series.  Returns false (nothing set) when psi has no slope.
+ * psi series.  Returns false (the estimate not set) when psi has no slope
+ * or the run holds fewer than EST_HUBER_MIN_NEFF independent values.
  */
 static bool huber_interval(struct work *w, struct est_result *r,
 			   bool *clamped)
@@ -363,6 +364,9 @@ static bool huber_interval(struct work *w, struct est_result *r,
 		/* A step of the delay passes for slow noise: take the
 		 * correlation time the drift test found within blocks. */
 		r->tau = fmin(r->tau, w->drift_tau);
+	}
+	if ((double)n / r->tau < EST_HUBER_MIN_NEFF) {
+		return false;
 	}
 	half = Z95 * s * sqrt(a * r->tau / (double)n) / slope;
 	r->median = m;

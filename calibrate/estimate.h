@@ -26,8 +26,11 @@
  *              positive sequence over lags up to EST_MAX_LAG.
  *              n_eff = n / tau.  With a drift warning, tau is at most
  *              the drift test's (below): a step is no slow noise.
- *              Quantised data with MAD 0 has no scale:
- *              the estimate is then the median with the sign-test (order
+ *   fallback   This interval rests on tau alone, and tau is estimated
+ *              short from a short correlated run (20 live snapshots can
+ *              look independent): below EST_HUBER_MIN_NEFF independent
+ *              values, and for quantised data with MAD 0 (no scale),
+ *              the estimate is the median with the sign-test (order
  *              statistic) interval [x(n/2 - k), x(n/2 + k)], k = 1.96 *
  *              sqrt(n * tau) / 2, tau that of the signs of (x - median).
  *   spread     sigma of the used values, and the 0.5 and 99.5 percentiles.
@@ -59,6 +62,7 @@
 
 #define EST_OUTLIER_K 5.0
 #define EST_HUBER_K 1.345         /* in units of s: 95% efficiency */
+#define EST_HUBER_MIN_NEFF 100.0  /* fewer independent values: the median */
 #define EST_SIGMA_FLOOR 1e-6      /* s: quantised data with MAD = 0 */
 #define EST_MAX_LAG 2000          /* autocorrelation lags examined */
 #define EST_DRIFT_BLOCKS 8
