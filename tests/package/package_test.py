@@ -787,8 +787,9 @@ def calibrate_service(c):
           f"restarted, NMEA now {n['measured'] * 1e3:+.3f} ms in chronyc")
 
 
-def prepare_root_for_boot(root):
-    """Test-only settings, each an administrator's kind of change."""
+def prepare_chrony_and_pty(root, unit):
+    """chronyd with -x in the container, and unit (gpsppsd's) allowed the
+    simulated receiver's pty."""
     with open(root.p("/etc/default/chrony"), "w") as f:
         # -x: chronyd never touches the clock (and the container has no
         # CAP_SYS_TIME anyway); -F 1 as Debian ships it.
@@ -798,11 +799,16 @@ def prepare_root_for_boot(root):
     with open(os.path.join(d, "test.conf"), "w") as f:
         # The container has no CAP_SYS_TIME; with -x chronyd needs none.
         f.write("[Unit]\nConditionCapability=\n")
-    d = root.p("/etc/systemd/system/gpsppsd.service.d")
+    d = root.p(f"/etc/systemd/system/{unit}.d")
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "test.conf"), "w") as f:
         # The simulated receiver is a pty.
         f.write("[Service]\nDeviceAllow=char-pts rw\n")
+
+
+def prepare_root_for_boot(root):
+    """Test-only settings, each an administrator's kind of change."""
+    prepare_chrony_and_pty(root, "gpsppsd.service")
     with open(root.p("/etc/systemd/system/gpspps-sim.service"), "w") as f:
         f.write(SIM_UNIT)
     os.symlink("/etc/systemd/system/gpspps-sim.service",
@@ -935,16 +941,7 @@ def prepare_root_multi(root):
     """What doc/install.md's "Several receivers" says to do, on the
     simulated receivers: a file per receiver, the two-receiver chrony
     drop-in, gpsppsd.service disabled and two instances enabled."""
-    with open(root.p("/etc/default/chrony"), "w") as f:
-        f.write('DAEMON_OPTS="-F 1 -x"\n')
-    d = root.p("/etc/systemd/system/chrony.service.d")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "test.conf"), "w") as f:
-        f.write("[Unit]\nConditionCapability=\n")
-    d = root.p("/etc/systemd/system/gpsppsd@.service.d")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "test.conf"), "w") as f:
-        f.write("[Service]\nDeviceAllow=char-pts rw\n")
+    prepare_chrony_and_pty(root, "gpsppsd@.service")
     for i, (name, delay) in enumerate(MULTI_DELAYS.items()):
         unit = f"gpspps-sim-{name}.service"
         with open(root.p(f"/etc/systemd/system/{unit}"), "w") as f:
@@ -1034,6 +1031,7 @@ def check_multi_wiring(c, s):
     print("chronyc sources: " + ", ".join(
         f"{r} reach {s[r]['reach']:o} {s[r]['measured'] * 1e3:+.1f} ms"
         for r in MULTI_REFIDS))
+    print(c.sh("chronyc -n sources", check=False).stdout)
 
 
 def check_multi_stop_one(c):
