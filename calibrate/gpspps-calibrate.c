@@ -91,6 +91,8 @@ static void usage(FILE *f)
 "                          refclock reading --socket)\n"
 "      --socket PATH       gpsppsd's NMEA socket (default " DEFAULT_SOCKET ")\n"
 "      --offset S          offset in effect, instead of the configured one\n"
+"      Offline without --write, --refid (and --offset for --from-file) is\n"
+"      enough: chrony.conf missing or without the refclock is a warning\n"
 "Result\n"
 "      --write             write the new offset into the refclock's line\n"
 "      --apply             --write, and set it in chronyd now (chrony 4.6+)\n"
@@ -108,7 +110,8 @@ static void usage(FILE *f)
 "Exit status: 0 done; 1 run-time error; 2 bad usage; 3 result unusable or\n"
 "run interrupted, nothing written; 4 chrony.conf unreadable or refclock not\n"
 "found; 5 write failed, file untouched; 6 written but `chronyc offset`\n"
-"failed (chronyd older than 4.6, or refused): restart chronyd.\n");
+"failed (chronyd older than 4.6, or refused) or `chronyc -v` failed:\n"
+"restart chronyd.\n");
 }
 
 enum {
@@ -262,30 +265,65 @@ static void list_refclocks(const struct ce_config *cfg)
 	}
 }
 
-/* Find the refclock in chrony's configuration.  Offline without --write,
- * an unreadable configuration is not needed when --refid is given. */
+/* Offline without --write, chrony's configuration only supplies the
+ * refid and the offset in effect: with --refid, analysis goes on without
+ * it (raw offsets need none; --from-file then needs --offset). */
+static bool conf_optional(const struct opts *o)
+{
+	return offline(o) && !o->write && o->refid != NULL;
+}
+
+static void offline_hint(const struct opts *o)
+{
+	if (offline(o) && !o->write) {
+		log_err("offline analysis needs no chrony.conf: give the "
+			"refclock's refid with --refid%s",
+			o->from_file != NULL ? " and the offset in effect with "
+			"--offset" : "");
+	}
+}
+
+static int refclock_missing(struct cal *c, const char *err)
+{
+	const struct opts *o = &c->o;
+
+	if (conf_optional(o)) {
+		log_warn("%s (offline: continuing with --refid %s)", err,
+			 o->refid);
+		c->rep.refid = o->refid;
+		return 0;
+	}
+	log_err("%s", err);
+	offline_hint(o);
+	return CAL_EXIT_NO_REFCLOCK;
+}
+
+/* Find the refclock in chrony's configuration. */
 static int resolve_refclock(struct cal *c)
 {
 	const struct opts *o = &c->o;
 	char err[512];
 
+	if (conf_optional(o) && isfinite(o->offset)) {
+		c->rep.refid = o->refid;
+		return 0;
+	}
 	c->cfg = ce_load(o->conf, err, sizeof(err));
 	if (c->cfg == NULL) {
-		if (offline(o) && !o->write && o->refid != NULL) {
-			log_warn("%s (continuing with --refid %s)", err, o->refid);
-			c->rep.refid = o->refid;
-			return 0;
-		}
-		log_err("%s", err);
-		return CAL_EXIT_NO_REFCLOCK;
+		return refclock_missing(c, err);
 	}
 	c->rep.rc = o->refid ? ce_find_refid(c->cfg, o->refid)
 			     : ce_find_sock(c->cfg, o->socket);
 	if (c->rep.rc == NULL) {
-		log_err("no refclock %s%s in %s; found:",
-			o->refid ? "with refid " : "SOCK ",
-			o->refid ? o->refid : o->socket, o->conf);
+		snprintf(err, sizeof(err), "no refclock %s%s in %s",
+			 o->refid ? "with refid " : "SOCK ",
+			 o->refid ? o->refid : o->socket, o->conf);
+		if (conf_optional(o)) {
+			return refclock_missing(c, err);
+		}
+		log_err("%s; found:", err);
 		list_refclocks(c->cfg);
+		offline_hint(o);
 		return CAL_EXIT_NO_REFCLOCK;
 	}
 	c->rep.refid = c->rep.rc->refid;
@@ -394,8 +432,9 @@ static enum cal_reject read_stats(struct cal *c, struct cp_sourcestats *ss)
 }
 
 /* One snapshot: tracking first (is the clock synchronised to something
- * else?), then the source, then its statistics. */
-static void take_snapshot(struct cal *c)
+ * else?), then the source, then its statistics.  -ENOMEM when the value
+ * cannot be kept: the run is then broken, not merely short. */
+static int take_snapshot(struct cal *c)
 {
 	struct cp_sourcestats ss;
 	enum cal_reject why = check_tracking(c);
@@ -409,13 +448,10 @@ static void take_snapshot(struct cal *c)
 	if (why != REJ_COUNT) {
 		c->rep.rejected[why]++;
 		log_debug("snapshot not used: %s", report_reject_name(why));
-		return;
+		return 0;
 	}
-	if (est_add(c->est, (double)tu_now(CLOCK_REALTIME) / 1e9,
-		    c->rep.configured + ss.offset, ss.sd) != 0) {
-		log_err("out of memory");
-		stop_signal = -1;
-	}
+	return est_add(c->est, (double)tu_now(CLOCK_REALTIME) / 1e9,
+		       c->rep.configured + ss.offset, ss.sd);
 }
 
 static uint64_t rejected_total(const struct cal_report *r)
@@ -510,24 +546,39 @@ static int64_t wake_time(int64_t next, int64_t end)
 	return end < wake ? end : wake;
 }
 
-static void run_live(struct cal *c)
+/* A snapshot now if one is due; -ENOMEM, or 1 when --precision is
+ * reached. */
+static int live_step(struct cal *c, int64_t now, int64_t *next)
+{
+	size_t before = est_count(c->est);
+
+	if (now < *next) {
+		return 0;
+	}
+	*next += c->o.interval_ns;
+	if (take_snapshot(c) != 0) {
+		log_err("out of memory after %zu snapshots: the run is "
+			"abandoned, nothing written", before);
+		return -ENOMEM;
+	}
+	return est_count(c->est) > before && update_estimate(c);
+}
+
+/* CAL_EXIT_OK, or CAL_EXIT_ERROR when the run broke (no report: a
+ * truncated run is not a result). */
+static int run_live(struct cal *c)
 {
 	struct progress p = { isatty(STDERR_FILENO) != 0, INT64_MIN / 2 };
 	int64_t start = tu_now(CLOCK_MONOTONIC);
 	int64_t end = start + c->o.duration_ns;
 	int64_t next = start, now = start;
+	int r = 0;
 
 	c->rep.interval_s = (double)c->o.interval_ns / 1e9;
 	while (!stop_signal && (now = tu_now(CLOCK_MONOTONIC)) < end) {
-		if (now >= next) {
-			size_t before = est_count(c->est);
-
-			take_snapshot(c);
-			next += c->o.interval_ns;
-			if (est_count(c->est) > before && update_estimate(c)) {
-				c->rep.precision_reached = true;
-				break;
-			}
+		r = live_step(c, now, &next);
+		if (r != 0) {
+			break;
 		}
 		show_progress(c, &p, tu_now(CLOCK_MONOTONIC), start, end);
 		sleep_until(wake_time(next, end));
@@ -535,10 +586,15 @@ static void run_live(struct cal *c)
 	if (p.tty && !c->o.quiet && !c->o.json) {
 		fputc('\n', stderr);
 	}
+	if (r < 0) {
+		return CAL_EXIT_ERROR;
+	}
+	c->rep.precision_reached = r == 1;
 	c->rep.elapsed_s = (double)(tu_now(CLOCK_MONOTONIC) - start) / 1e9;
 	/* Cut short by a signal: not when the run had ended anyway. */
-	c->rep.interrupted = stop_signal > 0 && !c->rep.precision_reached &&
+	c->rep.interrupted = stop_signal != 0 && !c->rep.precision_reached &&
 			     now < end;
+	return CAL_EXIT_OK;
 }
 
 /* ---- offline modes ---- */
@@ -789,26 +845,6 @@ static int write_back(struct cal *c)
 	return CAL_EXIT_OK;
 }
 
-/* chronyc's version as major * 100 + minor, or -1. */
-static int chronyc_version(const char *chronyc)
-{
-	const char *args[] = { "-v", NULL };
-	struct cr_output out;
-	const char *v;
-	int major = 0, minor = 0, ret = -1;
-
-	if (cr_run(chronyc, args, CHRONYC_TIMEOUT_MS, &out) != 0) {
-		return -1;
-	}
-	v = strstr(out.out, "version ");
-	if (out.status == 0 && v != NULL &&
-	    sscanf(v, "version %d.%d", &major, &minor) >= 1) {
-		ret = major * 100 + minor;
-	}
-	cr_output_free(&out);
-	return ret;
-}
-
 /* What a failed chronyc said: the first line of its standard error, else
  * of its output, else its exit status. */
 static void chronyc_said(const struct cr_output *out, char *buf, size_t len)
@@ -825,6 +861,34 @@ static void chronyc_said(const struct cr_output *out, char *buf, size_t len)
 	}
 }
 
+/* chronyc's version as major * 100 + minor, or -1 with what went wrong
+ * in why. */
+static int chronyc_version(const char *chronyc, char *why, size_t len)
+{
+	const char *args[] = { "-v", NULL };
+	struct cr_output out;
+	const char *v;
+	int major = 0, minor = 0, ret = -1, r;
+
+	r = cr_run(chronyc, args, CHRONYC_TIMEOUT_MS, &out);
+	if (r != 0) {
+		snprintf(why, len, "cannot run it: %s", strerror(-r));
+		return -1;
+	}
+	v = strstr(out.out, "version ");
+	if (out.status == 0 && v != NULL &&
+	    sscanf(v, "version %d.%d", &major, &minor) >= 1 && major >= 0 &&
+	    minor >= 0) {
+		ret = major * 100 + minor;
+	} else if (out.status != 0 || out.timed_out) {
+		chronyc_said(&out, why, len);
+	} else {
+		snprintf(why, len, "no version in its output");
+	}
+	cr_output_free(&out);
+	return ret;
+}
+
 /* `chronyc offset REFID VALUE`, chrony 4.6 and later.  chronyc's version
  * is not chronyd's: an older chronyd rejects the request. */
 static int apply_offset(struct cal *c)
@@ -833,10 +897,16 @@ static int apply_offset(struct cal *c)
 	char val[32], said[256];
 	const char *args[] = { "offset", r->refid, val, NULL };
 	struct cr_output out;
-	int v = chronyc_version(c->o.chronyc), ret;
+	int v = chronyc_version(c->o.chronyc, said, sizeof(said)), ret;
 
 	r->apply_requested = true;
 	ce_format_offset(r->new_offset, val, sizeof(val));
+	if (v < 0) {
+		snprintf(r->apply_msg, sizeof(r->apply_msg), "%.200s -v "
+			 "failed (%.200s), so chronyd was not told: restart "
+			 "chronyd to use the new offset", c->o.chronyc, said);
+		return CAL_EXIT_APPLY;
+	}
 	if (v < 406) {
 		snprintf(r->apply_msg, sizeof(r->apply_msg), "chronyc %d.%d "
 			 "cannot change a refclock's offset at run time (4.6 "
@@ -919,7 +989,7 @@ static int run(struct cal *c)
 		code = run_file(c);
 	} else {
 		install_signals();
-		run_live(c);
+		code = run_live(c);
 	}
 	if (code != 0) {
 		return code;

@@ -2,7 +2,9 @@
 # The no-hardware demo: a simulated receiver (gpspps-sim on a pty), gpsppsd
 # with simulated PPS, and a real chronyd in a private directory that never
 # touches the system clock (-x).  Prints `chronyc sources` until chronyd
-# selects the PPS refclock, then a little longer, and cleans up.
+# selects the PPS refclock, then a little longer, and cleans up.  chronyd is
+# unpacked from the chrony package into the build directory, not installed:
+# the host's time service is left alone.
 # Usage: tests/demo.sh [seconds, default 60]
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +18,13 @@ fi
 "$top/tests/deps.sh" build
 [ -f "$build/build.ninja" ] || meson setup "$build" "$top"
 ninja -C "$build" src/gpsppsd/gpsppsd src/gpspps-sim/gpspps-sim
+# chronyd and chronyc from Debian's chrony package unpacked in the build
+# directory, not installed: the host's time service stays as it is.  (Not
+# /usr/sbin/chronyd either: Debian's and Ubuntu's AppArmor profile for it
+# would not let it read a configuration in the demo's directory.)
+"$top/tests/lib/chrony-prefix.sh" "$build/chrony"
+chronyd="$build/chrony/usr/sbin/chronyd"
+chronyc="$build/chrony/usr/bin/chronyc"
 
 dir=$(mktemp -d /tmp/gpspps-demo-XXXXXX)
 chmod 700 "$dir"
@@ -45,10 +54,7 @@ CONF
 echo "== simulated receiver: NMEA 0.35 s after each second, 9600 baud"
 "$build/src/gpspps-sim/gpspps-sim" --pty "$dir/gps0" --delay 0.35 --jitter 0.005 >"$dir/sim.log" 2>&1 &
 pids="$pids $!"
-# A copy of chronyd: Debian's and Ubuntu's AppArmor profile for
-# /usr/sbin/chronyd would not let it read a configuration in $dir.
-cp "$(command -v chronyd || echo /usr/sbin/chronyd)" "$dir/chronyd"
-"$dir/chronyd" -x -d -u root -f "$dir/chrony.conf" >"$dir/chronyd.log" 2>&1 &
+"$chronyd" -x -d -u root -f "$dir/chrony.conf" >"$dir/chronyd.log" 2>&1 &
 pids="$pids $!"
 i=0
 while [ ! -e "$dir/gps0" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -62,8 +68,8 @@ selected=""
 while [ "$(date +%s)" -lt "$end" ]; do
 	sleep 5
 	echo "== chronyc sources ($(date +%T))"
-	chronyc -h "$dir/chronyd.sock" -n sources
-	if chronyc -h "$dir/chronyd.sock" -n -c sources | grep -q '^#,\*,PPS,'; then
+	"$chronyc" -h "$dir/chronyd.sock" -n sources
+	if "$chronyc" -h "$dir/chronyd.sock" -n -c sources | grep -q '^#,\*,PPS,'; then
 		if [ -z "$selected" ]; then
 			selected=yes
 			end=$(( $(date +%s) + 10 ))

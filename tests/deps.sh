@@ -1,22 +1,82 @@
 #!/bin/sh
 # Install what building and testing gpspps needs, from the distribution's
 # packages (Debian 12, Ubuntu 24.04).  Installs only what is missing;
-# needs root (or sudo).  Usage: tests/deps.sh [build|test|all]
+# needs root (or sudo).  Usage: tests/deps.sh [build|test|cross|all]
+# (cross, also part of all: the armhf and arm64 cross toolchains, qemu-user
+# and those architectures' -dev packages, after dpkg --add-architecture)
 set -eu
+case "${1:-all}" in
+build | test | cross | all) ;;
+*) echo "usage: $0 [build|test|cross|all]" >&2; exit 2 ;;
+esac
 
-build_pkgs="gcc meson ninja-build pkg-config libjansson-dev libgpiod-dev
-	libcmocka-dev pps-tools"
-run_pkgs="chrony python3"
-test_pkgs="clang libclang-rt-dev strace man-db"
+# (libc6-dev by name: --no-install-recommends leaves out gcc's Recommends)
+build_pkgs="gcc libc6-dev meson ninja-build pkg-config libjansson-dev
+	libgpiod-dev libcmocka-dev pps-tools"
+run_pkgs="python3"
+test_pkgs="clang libclang-rt-dev strace man-db valgrind sntp"
 vm_pkgs="qemu-system-x86 busybox-static cpio kmod gcc make"
 pkg_pkgs="debhelper dpkg-dev fakeroot lintian debootstrap devscripts systemd
 	systemd-container zstd"
+cross_archs="armhf arm64"
+cross_pkgs="qemu-user-static file"
+for a in $cross_archs; do
+	cross_pkgs="$cross_pkgs crossbuild-essential-$a libjansson-dev:$a
+		libgpiod-dev:$a libcmocka-dev:$a"
+done
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+updated=""
+apt_update() {
+	[ -n "$updated" ] || $sudo apt-get update -q
+	updated=yes
+}
+
+# chrony itself is never installed: on a desktop that would remove
+# systemd-timesyncd and start a system chronyd that takes over the clock.
+# The demo and the tests run chronyd and chronyc unpacked from the .deb
+# (tests/lib/chrony-prefix.sh) and need only what it links and reads: the
+# lib* packages among its Depends, and its time zone data (tzdata, or
+# tzdata-legacy on Ubuntu 24.04, for leapsectz right/UTC).
+chrony_deps() {
+	apt-cache show chrony 2>/dev/null |
+		awk '/^Depends:/ { sub(/^Depends: */, ""); print; exit }' |
+		tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g' |
+		grep -E '^(lib|tzdata)' | tr '\n' ' '
+}
+apt-cache show chrony >/dev/null 2>&1 || apt_update
+chrony_pkgs=$(chrony_deps)
+if [ -z "$chrony_pkgs" ]; then
+	echo "$0: apt knows no chrony package: check apt's sources" >&2
+	exit 1
+fi
+run_pkgs="$run_pkgs $chrony_pkgs"
+# The armhf end-to-end test runs chrony:armhf, unpacked the same way.
+for p in $chrony_pkgs; do
+	case $p in
+	lib*) cross_pkgs="$cross_pkgs $p:armhf" ;;
+	esac
+done
 
 case "${1:-all}" in
 build) want="$build_pkgs $run_pkgs" ;;
 test) want="$build_pkgs $run_pkgs $test_pkgs" ;;
-all) want="$build_pkgs $run_pkgs $test_pkgs $vm_pkgs $pkg_pkgs" ;;
-*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+cross) want="$build_pkgs $cross_pkgs" ;;
+all) want="$build_pkgs $run_pkgs $test_pkgs $vm_pkgs $pkg_pkgs $cross_pkgs" ;;
+esac
+case "${1:-all}" in
+cross | all)
+	# Foreign architectures for the cross suites' -dev packages (apt then
+	# also reads their package lists).
+	for a in $cross_archs; do
+		if ! dpkg --print-foreign-architectures | grep -qx "$a"; then
+			$sudo dpkg --add-architecture "$a"
+			updated=""
+		fi
+	done
+	;;
 esac
 
 missing=""
@@ -28,9 +88,6 @@ done
 [ -z "$missing" ] && exit 0
 
 echo "installing:$missing"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
+apt_update
 # shellcheck disable=SC2086
 $sudo apt-get install -y -q --no-install-recommends $missing

@@ -47,6 +47,9 @@
  * the reader to drain the pty. */
 #define LINGER_MIN_NS (50 * TU_NS_PER_MS)
 #define LINGER_NS TU_NS_PER_SEC
+/* A flood is written in chunks of this duration at the line rate. */
+#define FLOOD_TICK_NS (10 * TU_NS_PER_MS)
+#define FLOOD_BUF 4096
 
 struct sim_config {
 	struct simgen_options gen;
@@ -59,6 +62,8 @@ struct sim_config {
 	const char *log_path;
 	bool leap_at_given;
 	bool verbose;
+	int flood;              /* enum simgen_flood, or -1: none */
+	int64_t flood_ns;       /* how long the flood lasts */
 };
 
 struct sim {
@@ -109,6 +114,10 @@ static const char usage_text[] =
 	"  --leap-at TIME       label of the inserted leap second,\n"
 	"                       YYYY-MM-DDTHH:MM:60 (implies --fault leap;\n"
 	"                       default: the next UTC midnight)\n"
+	"  --flood KIND         first send a flood at the line rate instead of NMEA:\n"
+	"                       random, longline (1 kB lines, no newline), nul,\n"
+	"                       dollar (all '$'); then the normal stream\n"
+	"  --flood-for DUR      length of the flood (default 60s)\n"
 	"  --count N            stop after N epochs (default 0: until signalled)\n"
 	"  --log FILE           write one JSON line per epoch to FILE\n"
 	"  --verbose            report each epoch on standard error\n"
@@ -118,7 +127,8 @@ static const char usage_text[] =
 enum opt_id {
 	OPT_PTY = 256, OPT_BAUD, OPT_TALKER, OPT_SENTENCES, OPT_RATE,
 	OPT_DECIMALS, OPT_DELAY, OPT_JITTER, OPT_SEED, OPT_FAULT, OPT_LEAP_AT,
-	OPT_COUNT, OPT_LOG, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
+	OPT_COUNT, OPT_LOG, OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_FLOOD,
+	OPT_FLOOD_FOR,
 };
 
 static const struct option long_opts[] = {
@@ -134,6 +144,8 @@ static const struct option long_opts[] = {
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "leap-at", required_argument, NULL, OPT_LEAP_AT },
 	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "flood", required_argument, NULL, OPT_FLOOD },
+	{ "flood-for", required_argument, NULL, OPT_FLOOD_FOR },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -332,6 +344,17 @@ static int parse_leap_at(struct sim_config *cfg, const char *arg)
 	return 0;
 }
 
+static int parse_flood(struct sim_config *cfg, const char *arg)
+{
+	cfg->flood = simgen_flood_from_name(arg);
+	if (cfg->flood < 0) {
+		log_err("--flood %s: unknown flood (random, longline, nul, "
+			"dollar)", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* One option; returns 0, -EINVAL, or 1 for "exit 0 now". */
 static int parse_one(struct sim_config *cfg, int c, const char *arg)
 {
@@ -372,6 +395,10 @@ static int parse_one(struct sim_config *cfg, int c, const char *arg)
 	case OPT_LOG:
 		cfg->log_path = arg;
 		break;
+	case OPT_FLOOD:
+		return parse_flood(cfg, arg);
+	case OPT_FLOOD_FOR:
+		return parse_seconds("flood-for", arg, &cfg->flood_ns);
 	case OPT_VERBOSE:
 		cfg->verbose = true;
 		break;
@@ -395,6 +422,8 @@ static void config_defaults(struct sim_config *cfg)
 	cfg->delay_ns = 350 * TU_NS_PER_MS;
 	cfg->baud = 9600;
 	cfg->speed = B9600;
+	cfg->flood = -1;
+	cfg->flood_ns = 60 * TU_NS_PER_SEC;
 }
 
 /*
@@ -697,6 +726,23 @@ static size_t line_write(struct sim *s, const char *p, size_t n)
 	return (size_t)w;
 }
 
+/* A flood chunk, without the burst's logging: a full pty is expected. */
+static size_t flood_write(struct sim *s, const char *p, size_t n)
+{
+	ssize_t w = write(s->master, p, n);
+
+	return w > 0 ? (size_t)w : 0;
+}
+
+static void flood_sleep(int64_t mono)
+{
+	struct timespec ts = tu_ns_to_ts(mono);
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR && !stop_signal) {
+	}
+}
+
 /* Byte i may be readable no earlier than due + i character times; a chunk
  * goes out when its last byte is due, the first byte alone and on time. */
 static void write_burst(struct sim *s, const char *buf, size_t len,
@@ -835,10 +881,49 @@ static void linger(struct sim *s)
 	}
 }
 
+/* The flood: bytes at the line rate in FLOOD_TICK_NS chunks for
+ * --flood-for; what the reader does not take in time is dropped when the
+ * pty is full, as a UART overruns. */
+static void flood_run(struct sim *s)
+{
+	struct simgen_flood_state f;
+	char buf[FLOOD_BUF];
+	size_t n = (size_t)(FLOOD_TICK_NS / s->char_ns);
+	int64_t start = tu_now(CLOCK_MONOTONIC), t = start;
+	uint64_t sent = 0, dropped = 0;
+
+	if (n > sizeof(buf)) {
+		n = sizeof(buf);
+	}
+	simgen_flood_init(&f, (enum simgen_flood)s->cfg.flood, s->cfg.gen.seed);
+	log_notice("flood %s at %d baud for %.1f s", simgen_flood_name(
+		   (enum simgen_flood)s->cfg.flood), s->cfg.baud,
+		   s->cfg.flood_ns / 1e9);
+	while (!stop_signal && t - start < s->cfg.flood_ns) {
+		size_t w;
+
+		simgen_flood_fill(&f, buf, n);
+		drain_master(s);
+		w = flood_write(s, buf, n);
+		sent += w;
+		dropped += n - w;
+		t += FLOOD_TICK_NS;
+		flood_sleep(t);
+	}
+	log_notice("flood over: %llu bytes written, %llu dropped (pty full); "
+		   "the NMEA stream follows", (unsigned long long)sent,
+		   (unsigned long long)dropped);
+}
+
 static int sim_run(struct sim *s)
 {
 	int64_t iv = simgen_interval_ns(s->gen);
-	int64_t slot = next_slot(s, tu_now(CLOCK_REALTIME));
+	int64_t slot;
+
+	if (s->cfg.flood >= 0) {
+		flood_run(s);
+	}
+	slot = next_slot(s, tu_now(CLOCK_REALTIME));
 
 	while (!stop_signal && (s->cfg.count == 0 || s->seq < s->cfg.count)) {
 		slot = check_schedule(s, slot);

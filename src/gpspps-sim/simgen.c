@@ -747,3 +747,59 @@ size_t simgen_nominal_len(const struct simgen *g)
 	}
 	return ep.len;
 }
+
+/* ---- floods ---- */
+
+static const char *const flood_names[SIMGEN_FLOOD_COUNT] = {
+	"random", "longline", "nul", "dollar",
+};
+
+int simgen_flood_from_name(const char *name)
+{
+	return name_lookup(flood_names, SIMGEN_FLOOD_COUNT, name);
+}
+
+const char *simgen_flood_name(enum simgen_flood f)
+{
+	return (unsigned)f < SIMGEN_FLOOD_COUNT ? flood_names[f] : "?";
+}
+
+void simgen_flood_init(struct simgen_flood_state *f, enum simgen_flood kind,
+		       uint64_t seed)
+{
+	f->kind = kind;
+	f->seed = seed;
+	f->pos = 0;
+}
+
+/* Byte pos of the stream: random bytes come 8 to a 64-bit draw. */
+static char flood_byte(const struct simgen_flood_state *f, uint64_t pos)
+{
+	static const char text[] = "GPRMC,0123456789.ABCDEFNSWE";
+	uint64_t in_line = pos % SIMGEN_FLOOD_LINE;
+
+	switch (f->kind) {
+	case SIMGEN_FLOOD_RANDOM:
+		return (char)(mix64(f->seed ^ mix64(pos / 8 + 1)) >>
+			      (8 * (pos % 8)));
+	case SIMGEN_FLOOD_LONGLINE:
+		return in_line == 0 ? '$' :
+		       text[(in_line - 1) % (sizeof(text) - 1)];
+	case SIMGEN_FLOOD_NUL:
+		return '\0';
+	case SIMGEN_FLOOD_DOLLAR:
+	case SIMGEN_FLOOD_COUNT:
+		break;
+	}
+	return '$';
+}
+
+void simgen_flood_fill(struct simgen_flood_state *f, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		buf[i] = flood_byte(f, f->pos + i);
+	}
+	f->pos += len;
+}

@@ -163,4 +163,40 @@ size_t simgen_nominal_len(const struct simgen *g);
 int64_t simgen_jitter_ns(const struct simgen *g, int64_t slot_ns,
 			 int64_t width_ns);
 
+/*
+ * Floods: what a broken or misconfigured line sends instead of NMEA, for
+ * the flood tests (gpspps-sim --flood).  Byte streams without epochs:
+ *
+ *   random    uniformly random bytes 0-255 (a wrong baud rate, noise)
+ *   longline  1024-byte "lines" with no CR LF: '$' and 1023 printable
+ *             characters without '*', over and over
+ *   nul       NUL bytes (a line held at space)
+ *   dollar    nothing but '$'
+ *
+ * The stream depends on the kind, the seed and the byte position only, so
+ * it replays and a fill may be cut anywhere.
+ */
+enum simgen_flood {
+	SIMGEN_FLOOD_RANDOM,
+	SIMGEN_FLOOD_LONGLINE,
+	SIMGEN_FLOOD_NUL,
+	SIMGEN_FLOOD_DOLLAR,
+	SIMGEN_FLOOD_COUNT,
+};
+
+#define SIMGEN_FLOOD_LINE 1024
+
+struct simgen_flood_state {
+	enum simgen_flood kind;
+	uint64_t seed;
+	uint64_t pos;           /* bytes produced so far */
+};
+
+int simgen_flood_from_name(const char *name);
+const char *simgen_flood_name(enum simgen_flood f);
+void simgen_flood_init(struct simgen_flood_state *f, enum simgen_flood kind,
+		       uint64_t seed);
+/* The next len bytes of the stream. */
+void simgen_flood_fill(struct simgen_flood_state *f, char *buf, size_t len);
+
 #endif

@@ -23,6 +23,12 @@
 
 #define BACKOFF_MIN_NS (1 * TU_NS_PER_SEC)
 #define BACKOFF_MAX_NS (30 * TU_NS_PER_SEC)
+/* While a PPS device is absent, its open is retried this often: a failed
+ * open is one system call, and a doubling back-off would make the time to
+ * recover grow with the length of the outage (up to 30 s after the device
+ * is back).  The back-off is kept for a device that opens but fails again
+ * before it delivers (pps_lost). */
+#define PPS_RETRY_NS (1 * TU_NS_PER_SEC)
 /* Silence this long on a source is reported (once). */
 #define PPS_SILENT_NS (3 * TU_NS_PER_SEC)
 #define NMEA_SILENT_NS (5 * TU_NS_PER_SEC)
@@ -359,11 +365,9 @@ static void pps_try_open(void *arg)
 
 	d->pps_timer = 0;
 	if (pps_start(d, err, sizeof(err)) < 0) {
-		int64_t delay = backoff_next(&d->pps_backoff);
-
 		log_debug("PPS reopen failed: %s", err);
-		d->pps_timer = add_timer(d, tu_now(CLOCK_MONOTONIC) + delay,
-					 pps_try_open);
+		d->pps_timer = add_timer(d, tu_now(CLOCK_MONOTONIC) +
+					 PPS_RETRY_NS, pps_try_open);
 		return;
 	}
 	log_notice("PPS source %s reopened", d->cfg->pps);

@@ -225,6 +225,9 @@ static int load_config(int argc, char **argv, struct gpsppsd_config *cfg,
 	if (conf_validate(cfg, stderr) != 0) {
 		r = -1;
 	}
+	if (cl->check && conf_check_startup(cfg, stderr) != 0) {
+		r = -1;
+	}
 	return r < 0 || file_errors != 0 ? -1 : 0;
 }
 

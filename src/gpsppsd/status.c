@@ -27,6 +27,7 @@ struct last_epoch {
 
 struct status {
 	struct status_sources src;
+	char user[64];              /* looked up once: NSS may block */
 	int64_t start_mono;
 	int64_t open_mono;          /* serial opened, 0 never */
 	int64_t last_rx_mono;       /* last byte since open, 0 none */
@@ -49,6 +50,18 @@ struct status {
 	int64_t last_offset_ns;
 };
 
+/* The user the daemon runs as, or its uid when it has no name. */
+static void user_name(char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	if (pw != NULL && strlen(pw->pw_name) < len) {
+		memcpy(buf, pw->pw_name, strlen(pw->pw_name) + 1);
+		return;
+	}
+	snprintf(buf, len, "%u", (unsigned)geteuid());
+}
+
 struct status *status_create(const struct status_sources *src,
 			     int64_t start_mono)
 {
@@ -58,6 +71,7 @@ struct status *status_create(const struct status_sources *src,
 		return NULL;
 	}
 	st->src = *src;
+	user_name(st->user, sizeof(st->user));
 	st->start_mono = start_mono;
 	st->epochs = rolling_create(WINDOW_CAP, STATUS_WINDOW_NS);
 	st->delay = rolling_create(WINDOW_CAP, STATUS_WINDOW_NS);
@@ -229,17 +243,6 @@ static json_t *count(uint64_t n)
 
 /* ---- daemon --------------------------------------------------------- */
 
-static json_t *user_name(void)
-{
-	struct passwd *pw = getpwuid(geteuid());
-	char uid[24];
-
-	if (pw != NULL) {
-		return json_string(pw->pw_name);
-	}
-	snprintf(uid, sizeof(uid), "%u", (unsigned)geteuid());
-	return json_string(uid);
-}
 
 static json_t *daemon_obj(const struct status *st, const struct now *now)
 {
@@ -250,7 +253,7 @@ static json_t *daemon_obj(const struct status *st, const struct now *now)
 	set(o, "pid", json_integer(getpid()));
 	set(o, "uptime_s", secs(now->mono - st->start_mono));
 	set(o, "config", cf[0] != '\0' ? json_string(cf) : json_null());
-	set(o, "user", user_name());
+	set(o, "user", json_string(st->user));
 	set(o, "wakeups", count(loop_wakeups(st->src.loop)));
 	return o;
 }
@@ -446,7 +449,8 @@ static json_t *held_obj(const struct pair_stats *ps)
 	int r;
 
 	for (r = PAIR_PENDING + 1; r < PAIR_RESULT_COUNT; r++) {
-		set(o, pair_result_name((enum pair_result)r), count(ps->held[r]));
+		set(o, pair_result_name((enum pair_result)r),
+		    count(ps->held[r]));
 	}
 	return o;
 }
@@ -511,7 +515,8 @@ static json_t *sock_obj(const struct sock_client *c, const char *refid,
 	set(o, "last_delivery", s->sent > 0 ?
 	    iso_or_null(s->last_sent_ns, false) : json_null());
 	set(o, "since_last_delivery_s", since(now, s->last_sent_mono_ns));
-	set(o, "sample_size", json_integer((json_int_t)sock_client_sample_size()));
+	set(o, "sample_size",
+	    json_integer((json_int_t)sock_client_sample_size()));
 	return o;
 }
 

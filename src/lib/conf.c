@@ -5,12 +5,14 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <string.h>
 #include <strings.h>
 
 #include "config.h"
 #include "pps.h"
 #include "serial.h"
+#include "sock.h"
 #include "timeutil.h"
 
 enum conf_type { CT_STR, CT_LONG, CT_BAUD, CT_DUR, CT_AUTODUR, CT_BOOL,
@@ -142,6 +144,23 @@ static int set_long(const struct conf_key *k, void *field, const char *v,
 	return 0;
 }
 
+/* A rejected rate leaves the field as it was. */
+static int set_baud(const struct conf_key *k, void *field, const char *v,
+		    char *msg, size_t msglen)
+{
+	long baud;
+
+	if (set_long(k, &baud, v, msg, msglen) < 0 ||
+	    !serial_baud_valid(baud)) {
+		snprintf(msg, msglen, "baud: \"%s\" is not a standard rate "
+			 "(4800, 9600, 19200, 38400, 57600, 115200, 230400, "
+			 "460800, 921600)", v);
+		return -1;
+	}
+	*(long *)field = baud;
+	return 0;
+}
+
 static int set_dur(const struct conf_key *k, void *field, const char *v,
 		   char *msg, size_t msglen)
 {
@@ -236,14 +255,7 @@ static int set_value(const struct conf_key *k, struct gpsppsd_config *cfg,
 	case CT_LONG:
 		return set_long(k, field, v, msg, msglen);
 	case CT_BAUD:
-		if (set_long(k, field, v, msg, msglen) < 0 ||
-		    !serial_baud_valid(*(long *)field)) {
-			snprintf(msg, msglen, "baud: \"%s\" is not a standard rate "
-				 "(4800, 9600, 19200, 38400, 57600, 115200, "
-				 "230400, 460800, 921600)", v);
-			return -1;
-		}
-		return 0;
+		return set_baud(k, field, v, msg, msglen);
 	case CT_AUTODUR:
 		if (strcmp(v, "auto") == 0) {
 			*(int64_t *)field = -1;
@@ -359,12 +371,58 @@ static int conf_line(struct gpsppsd_config *cfg, char *line,
 	return set_from(cfg, key, trim(value), origin, msg, msglen);
 }
 
+/* One line as read (len bytes, maybe with its newline): 0, or -1 with
+ * msg set.  Length and NUL bytes are checked here, as getline sees them. */
+static int conf_raw_line(struct gpsppsd_config *cfg, char *line, size_t len,
+			 const char *origin, char *msg, size_t msglen)
+{
+	if (len > 0 && line[len - 1] == '\n') {
+		line[--len] = '\0';
+	}
+	if (len > CONF_LINE_MAX) {
+		snprintf(msg, msglen, "line too long (over %d bytes)",
+			 CONF_LINE_MAX);
+		return -1;
+	}
+	if (memchr(line, '\0', len) != NULL) {
+		snprintf(msg, msglen, "line contains a NUL byte (not a text "
+			 "file?)");
+		return -1;
+	}
+	return conf_line(cfg, line, origin, msg, msglen);
+}
+
+int conf_load_stream(struct gpsppsd_config *cfg, FILE *in, const char *name,
+		     FILE *err)
+{
+	char msg[512], origin[sizeof(conf_origin[0])];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int lineno = 0, errors = 0;
+
+	while ((len = getline(&line, &cap, in)) >= 0) {
+		lineno++;
+		snprintf(origin, sizeof(origin), "%s:%d", name, lineno);
+		if (conf_raw_line(cfg, line, (size_t)len, origin, msg,
+				  sizeof(msg)) < 0) {
+			fprintf(err, "%s:%d: %s\n", name, lineno, msg);
+			errors++;
+		}
+	}
+	if (ferror(in)) {
+		fprintf(err, "%s: cannot read: %s\n", name, strerror(errno));
+		errors++;
+	}
+	free(line);
+	return errors;
+}
+
 int conf_load_file(struct gpsppsd_config *cfg, const char *path,
 		   bool missing_ok, FILE *err)
 {
 	FILE *f = fopen(path, "r");
-	char line[1024], msg[512], origin[sizeof(conf_origin[0])];
-	int lineno = 0, errors = 0;
+	int errors;
 
 	if (f == NULL) {
 		if (missing_ok && errno == ENOENT) {
@@ -373,22 +431,7 @@ int conf_load_file(struct gpsppsd_config *cfg, const char *path,
 		fprintf(err, "%s: cannot read: %s\n", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			fprintf(err, "%s:%d: line too long\n", path, lineno);
-			errors++;
-			while (fgets(line, sizeof(line), f) != NULL &&
-			       strchr(line, '\n') == NULL) {
-			}
-			continue;
-		}
-		snprintf(origin, sizeof(origin), "%s:%d", path, lineno);
-		if (conf_line(cfg, line, origin, msg, sizeof(msg)) < 0) {
-			fprintf(err, "%s:%d: %s\n", path, lineno, msg);
-			errors++;
-		}
-	}
+	errors = conf_load_stream(cfg, f, path, err);
 	fclose(f);
 	return errors;
 }
@@ -428,6 +471,28 @@ int conf_validate(const struct gpsppsd_config *cfg, FILE *err)
 		errors++;
 	}
 	return errors;
+}
+
+static int check_socket(const char *key, const char *path, FILE *err)
+{
+	char msg[CONF_PATH_MAX + 128];
+
+	if (sock_path_check(path, msg, sizeof(msg)) == 0) {
+		return 0;
+	}
+	/* "FILE:LINE: key: ..." as file errors; "--key: ..." for an option. */
+	if (strncmp(origin_of(key), "--", 2) == 0) {
+		fprintf(err, "%s: %s\n", origin_of(key), msg);
+	} else {
+		fprintf(err, "%s: %s: %s\n", origin_of(key), key, msg);
+	}
+	return 1;
+}
+
+int conf_check_startup(const struct gpsppsd_config *cfg, FILE *err)
+{
+	return check_socket("pps-socket", cfg->pps_socket, err) +
+	       check_socket("nmea-socket", cfg->nmea_socket, err);
 }
 
 void conf_print_help(FILE *out)

@@ -19,6 +19,7 @@
 #include "pps.h"
 
 #define CONF_PATH_MAX 256
+#define CONF_LINE_MAX 1022   /* bytes of a file line, without its newline */
 
 struct gpsppsd_config {
 	char device[CONF_PATH_MAX];      /* NMEA serial port */
@@ -55,6 +56,12 @@ void conf_defaults(struct gpsppsd_config *cfg);
 int conf_load_file(struct gpsppsd_config *cfg, const char *path,
 		   bool missing_ok, FILE *err);
 
+/* The same from an open stream, named name in the messages ("FILE:LINE:
+ * message", one line each, also for a line too long or holding a NUL
+ * byte: each file line is judged alone).  Returns the number of errors. */
+int conf_load_stream(struct gpsppsd_config *cfg, FILE *in, const char *name,
+		     FILE *err);
+
 /* Set one key from text (as an option or file line would).  Returns 0,
  * or -1 with a message (without location) in msg. */
 int conf_set(struct gpsppsd_config *cfg, const char *key, const char *value,
@@ -63,6 +70,12 @@ int conf_set(struct gpsppsd_config *cfg, const char *key, const char *value,
 /* Cross-field checks (window order, ...).  Returns the number of errors
  * printed to err. */
 int conf_validate(const struct gpsppsd_config *cfg, FILE *err);
+
+/* What the daemon would refuse at start-up (exit 78) but can be known
+ * without opening anything: socket paths chronyd cannot take (see
+ * sock_path_check).  For --check; each message starts with where the
+ * value was set.  Returns the number of errors printed to err. */
+int conf_check_startup(const struct gpsppsd_config *cfg, FILE *err);
 
 /* Print "  --key VALUE   help (default: X)" for every key. */
 void conf_print_help(FILE *out);

@@ -280,7 +280,8 @@ static int snapshot_fds(struct loop *l)
 	}
 	l->pfd_gen = g;
 	for (i = 0; i < l->nfds; i++) {
-		l->pfd[i] = (struct pollfd){ l->fds[i].fd, l->fds[i].events, 0 };
+		l->pfd[i] = (struct pollfd){ l->fds[i].fd, l->fds[i].events,
+					     0 };
 		l->pfd_gen[i] = l->fds[i].gen;
 	}
 	return l->nfds;

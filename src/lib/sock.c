@@ -20,12 +20,16 @@ int sock_encode(struct sock_sample *out, int64_t sys_ns, int64_t true_ns,
 		int leap)
 {
 	int64_t tv_us = tu_floor_div(sys_ns, TU_NS_PER_US);
+	int64_t sec = tu_floor_div(tv_us, 1000000);
 
 	if (leap < 0 || leap > 2) {
 		return -EINVAL;
 	}
+	if ((int64_t)(time_t)sec != sec) {
+		return -EOVERFLOW;
+	}
 	memset(out, 0, sizeof(*out));
-	out->tv.tv_sec = (time_t)tu_floor_div(tv_us, 1000000);
+	out->tv.tv_sec = (time_t)sec;
 	out->tv.tv_usec = (suseconds_t)tu_floor_mod(tv_us, 1000000);
 	/* true - system is the same, to well under 1 ns, anywhere within the
 	 * microsecond that truncation moves tv by: so it is taken from the
@@ -59,19 +63,29 @@ struct sock_client {
 	struct sock_stats stats;
 };
 
+int sock_path_check(const char *path, char *err, size_t errlen)
+{
+	if (strlen(path) > SOCK_PATH_MAX) {
+		/* %.4095s: a bound keeps a 32-bit size_t's INT_MAX out of
+		 * reach (-Wformat-truncation); no path is longer */
+		snprintf(err, errlen, "socket path %.4095s is longer than %zu "
+			 "bytes, which chronyd refuses", path, SOCK_PATH_MAX);
+		return -ENAMETOOLONG;
+	}
+	if (strchr(path, ':') != NULL) {
+		snprintf(err, errlen, "socket path %s contains ':', which "
+			 "chronyd's refclock directive cannot take", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 struct sock_client *sock_client_create(const char *path, const char *name,
 				       char *err, size_t errlen)
 {
 	struct sock_client *c;
 
-	if (strlen(path) > SOCK_PATH_MAX) {
-		snprintf(err, errlen, "socket path %s is longer than %zu bytes, "
-			 "which chronyd refuses", path, SOCK_PATH_MAX);
-		return NULL;
-	}
-	if (strchr(path, ':') != NULL) {
-		snprintf(err, errlen, "socket path %s contains ':', which "
-			 "chronyd's refclock directive cannot take", path);
+	if (sock_path_check(path, err, errlen) < 0) {
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));

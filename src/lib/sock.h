@@ -40,7 +40,9 @@ struct sock_sample {
  * Build the datagram for "at system time sys_ns the true time was
  * true_ns": tv = sys_ns truncated to the microsecond (towards -inf),
  * offset = (true_ns - sys_ns) in seconds, pulse 0.  leap must be 0, 1 or
- * 2.  Returns 0, or -EINVAL for a bad leap value.
+ * 2.  Returns 0, -EINVAL for a bad leap value, or -EOVERFLOW when the
+ * system time does not fit the platform's time_t (after 2038-01-19 with a
+ * 32-bit time_t, as on Debian 12 armhf: chronyd's struct cannot carry it).
  */
 int sock_encode(struct sock_sample *out, int64_t sys_ns, int64_t true_ns,
 		int leap);
@@ -74,6 +76,11 @@ struct sock_stats {
 const char *sock_errno_meaning(int e);
 
 struct sock_client;
+
+/* Whether chronyd can take path as a SOCK refclock: at most 107 bytes
+ * (sun_path with its NUL), no ':' (the refclock directive's option
+ * separator).  0, or a negative errno with the reason in err. */
+int sock_path_check(const char *path, char *err, size_t errlen);
 
 /* name is used in log lines ("PPS", "NMEA").  The path is checked against
  * chronyd's limits (<= 107 bytes, no ':'): NULL and a message in err if

@@ -18,7 +18,7 @@
 #include "timeutil.h"
 
 /* The kernel's share of a client's unread output. */
-#define CLIENT_SNDBUF (32 * 1024)
+#define CLIENT_SNDBUF (16 * 1024)
 /* Connections accepted in one wake-up at most (the rest wait in the
  * listen queue for the next). */
 #define ACCEPT_BURST 16
@@ -141,8 +141,8 @@ static void client_error(struct status_server *s, struct client *c,
 			 const char *msg)
 {
 	char line[160];
-	int n = snprintf(line, sizeof(line), "{\"version\":1,\"error\":\"%s\"}\n",
-			 msg);
+	int n = snprintf(line, sizeof(line),
+			 "{\"version\":1,\"error\":\"%s\"}\n", msg);
 
 	s->stats.bad_requests++;
 	c->state = CLIENT_CLOSING;
@@ -448,8 +448,8 @@ struct status_server *status_server_create(struct loop *l, const char *path,
 
 	err[0] = '\0';
 	if (strlen(path) > STATUS_SERVER_PATH_MAX) {
-		snprintf(err, errlen, "status-socket %s is longer than %d bytes",
-			 path, STATUS_SERVER_PATH_MAX);
+		snprintf(err, errlen, "status-socket %s is longer than %d "
+			 "bytes", path, STATUS_SERVER_PATH_MAX);
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));

@@ -23,7 +23,7 @@
 #include "loop.h"
 
 #define STATUS_SERVER_MAX_CLIENTS 8
-#define STATUS_SERVER_OUT_MAX (32 * 1024)
+#define STATUS_SERVER_OUT_MAX (16 * 1024)
 #define STATUS_SERVER_REQUEST_NS (5 * 1000000000LL)
 
 /* The answer's text, one line ending in "\n", malloc()ed (the server

@@ -40,7 +40,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from gpspps_harness import (Chronyd, Proc, TestDir, fail,  # noqa: E402
-                            private_chronyd, prog, wait_path)
+                            private_chronyc, private_chronyd, prog,
+                            wait_path)
 
 DELAYS = (0.12, 0.49, 0.73)
 JITTER = 0.01                     # uniform width, s
@@ -85,7 +86,7 @@ def nmea_lines(c):
 def calibrate(c, extra, conf=None, **kw):
     return subprocess.Popen(
         [prog("gpspps-calibrate"), "--conf", conf or c.conf, "--refid", "NMEA",
-         "--chronyc", f"chronyc -h {c.sock}", "--interval", "2s",
+         "--chronyc", f"{private_chronyc()} -h {c.sock}", "--interval", "2s",
          "--json"] + extra,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
@@ -209,8 +210,8 @@ def check_chain(delay, res):
 def main():
     for name in ("gpsppsd", "gpspps-sim", "gpspps-calibrate"):
         prog(name)
-    # Copy chronyd once, before the chains start it side by side: a
-    # thread could otherwise run the copy another is still writing.
+    # Unpack chrony once, before the chains start it side by side (the
+    # first run fetches it; see gpspps_harness.chrony_dir).
     private_chronyd()
     t0 = time.monotonic()
     results = {}

@@ -8,7 +8,11 @@ reason to reject one; chronyc failing all the time ends in "unusable"
 (exit 3); --precision stops the run early; SIGTERM or SIGINT ends a
 --write run with its report but writes nothing (exit 3); --apply calls
 `chronyc offset` on a 4.6 chronyc, says a restart is needed on an older
-one, and says so too when chronyd refuses the command (exit 6); progress
+one, and says so too when chronyd refuses the command or `chronyc -v`
+fails (exit 6); a live run that runs out of memory (an LD_PRELOAD realloc
+that fails, fail_realloc.so: the one fake of the calibrator's own
+process) ends with exit 1 and writes nothing, however many snapshots it
+had; progress
 is redrawn in place on a terminal and printed as plain lines otherwise.
 """
 
@@ -22,7 +26,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from gpspps_harness import TestDir, fail, prog  # noqa: E402
+from gpspps_harness import BUILD, TestDir, fail, prog  # noqa: E402
 
 CAL = prog("gpspps-calibrate")
 CONFIGURED = 0.1
@@ -34,6 +38,9 @@ d = os.path.dirname(os.path.abspath(__file__))
 args = [a for a in sys.argv[1:] if a not in ("-n", "-c")]
 mode = open(os.path.join(d, "mode")).read().strip()
 if args == ["-v"]:
+    if mode.split(":")[1] == "none":
+        print("chronyc: error while loading shared libraries", file=sys.stderr)
+        sys.exit(127)
     print(f"chronyc (chrony) version {mode.split(':')[1]} (+CMDMON)")
     sys.exit(0)
 if mode.startswith("fail"):
@@ -246,23 +253,84 @@ def test_leap_announced(d):
           f"{rej['not-synchronised']} not synchronised (the first three)")
 
 
-def test_apply_refused(d):
-    """A 4.6 chronyc whose chronyd is older (or refuses): written, not
-    applied, exit 6, and the message says what to do."""
-    base = setup(d, "refuse:4.6")
+def expect_written_not_applied(d, mode, words, what):
+    """An --apply run that writes but cannot tell chronyd: exit 6, and
+    the message says why and what to do; returns the message."""
+    base = setup(d, mode)
     r, rep = run(base + ["--interval", "20ms", "--duration", "40s",
                          "--precision", "0.5ms", "--apply",
                          "--max-uncertainty", "0.01"])
     out = rep["outcome"]
     msg = out["apply_message"]
-    if r.returncode != 6 or not out["written"] or out["applied"]:
-        fail(f"--apply refused: exit {r.returncode}, {out}")
-    for words in ("chronyd is older than 4.6 or refused",
-                  "restart chronyd to use the new offset",
-                  "502 Invalid command"):
-        if words not in msg:
-            fail(f"--apply refused: message lacks {words!r}: {msg!r}")
-    print(f"ok --apply refused by chronyd: exit 6: {msg}")
+    if r.returncode != 6 or not out["written"] or out["applied"] or \
+            os.path.exists(os.path.join(d, "applied")):
+        fail(f"{what}: exit {r.returncode}, {out}")
+    for w in words + ("restart chronyd to use the new offset",):
+        if w not in msg:
+            fail(f"{what}: message lacks {w!r}: {msg!r}")
+    print(f"ok {what}: exit 6: {msg}")
+    return msg
+
+
+def test_apply_refused(d):
+    """A 4.6 chronyc whose chronyd is older (or refuses): written, not
+    applied, exit 6, and the message says what to do."""
+    expect_written_not_applied(d, "refuse:4.6", (
+        "chronyd is older than 4.6 or refused", "502 Invalid command"),
+        "--apply refused by chronyd")
+
+
+def test_version_failing(d):
+    """`chronyc -v` failing: not "chronyc 0.-1", but what failed, exit 6
+    (written, chronyd not told)."""
+    msg = expect_written_not_applied(d, "ok:none", (
+        "-v failed", "error while loading shared libraries"),
+        "chronyc -v failing")
+    if "0.-1" in msg or "chronyc 0." in msg:
+        fail(f"chronyc -v failing: a made-up version: {msg!r}")
+
+
+# A fast scripted chronyc (sh, not python: hundreds of snapshots) that is
+# always synchronised to PPS, with NMEA reachable and well measured.
+FAST_FAKE = """#!/bin/sh
+for a; do last=$a; done
+case "$last" in
+tracking) echo "50505300,PPS,1,1795769479.8,0.0,0.0,0.0,0.000,0.000,0.000,\
+0.000000001,0.000003363,16.0,Normal" ;;
+sources) echo "#,*,PPS,0,4,377,3,0.0,0.0,0.000000101"
+    echo "#,?,NMEA,0,4,377,3,0.2,0.2,0.004" ;;
+sourcestats) echo "NMEA,20,10,300,0.010,0.200,0.200000000,0.000100000" ;;
+esac
+"""
+
+
+def test_out_of_memory(d):
+    """The estimator cannot grow past its first 256 values: the run must
+    end there, with exit 1 and chrony.conf untouched, although 256 values
+    would make a usable result."""
+    base = setup(d, "ok:4.6")
+    fake = os.path.join(d, "chronyc-fast")
+    with open(fake, "w") as f:
+        f.write(FAST_FAKE)
+    os.chmod(fake, 0o755)
+    base[base.index("--chronyc") + 1] = fake
+    before = conf_state(d)
+    env = dict(os.environ, GPSPPS_FAIL_REALLOC_AT="4096",
+               LD_PRELOAD=os.path.join(BUILD, "tests", "calibrate",
+                                       "fail_realloc.so"))
+    r = subprocess.run([CAL, "--json"] + base +
+                       ["--interval", "1ms", "--duration", "60s", "--write",
+                        "--apply", "--max-uncertainty", "0.01"],
+                       capture_output=True, text=True, timeout=90, env=env)
+    if conf_state(d) != before or os.path.exists(os.path.join(d, "applied")):
+        fail(f"out of memory: chrony.conf written or offset applied:\n"
+             f"{r.stdout}\n{r.stderr}")
+    if r.returncode != 1 or "out of memory after 256 snapshots" not in \
+            r.stderr:
+        fail(f"out of memory: exit {r.returncode}, expected 1 and the "
+             f"reason:\n{r.stderr}")
+    print(f"ok out of memory: exit 1, nothing written: "
+          f"{r.stderr.strip().splitlines()[-1]}")
 
 
 def test_progress(d):
@@ -304,6 +372,8 @@ def main():
         test_chronyc_failing(d)
         test_apply(d)
         test_apply_refused(d)
+        test_version_failing(d)
+        test_out_of_memory(d)
         test_interrupted(d)
         test_leap_announced(d)
         test_progress(d)

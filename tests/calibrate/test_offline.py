@@ -11,6 +11,11 @@ The run is timed (CPU time under 1 s asserted, wall time printed).
 
 --from-file: saved sourcestats snapshots in every accepted form; new offset
 = configured + median, also through --json.
+
+Without chrony: a copied log analysed where chrony.conf is missing, or has
+no such refclock, works with --refid (and --offset for --from-file), with
+the same result; without --refid, or with --write, it is refused (exit 4)
+and the message names --refid.
 """
 
 import json
@@ -210,12 +215,82 @@ def test_file(d):
           f"+ {statistics.median(values):.6f}")
 
 
+def test_no_chrony(d):
+    """Offline analysis on a machine without chrony (or without gpspps in
+    its configuration): --refid is all a refclocks.log needs."""
+    log = os.path.join(d, "refclocks.log")
+    generate_log(log, step=False)
+    _, ref, _, _ = run_json(["--conf", write_conf(d, 0.2), "--from-log", log])
+    missing = os.path.join(d, "no-such-dir", "chrony.conf")
+    other = os.path.join(d, "other.conf")
+    with open(other, "w") as f:
+        f.write("pool 2.debian.pool.ntp.org iburst\n"
+                "refclock PHC /dev/ptp0 refid PHC0\n")
+    for conf, extra in ((missing, ["--offset", "0.2"]), (missing, []),
+                        (other, ["--offset", "0.2"]), (other, [])):
+        r, rep, _, _ = run_json(["--conf", conf, "--from-log", log,
+                                 "--refid", "NMEA"] + extra)
+        if r.returncode != 0:
+            fail(f"--from-log --refid with {conf} {extra}: exit "
+                 f"{r.returncode}: {r.stderr}")
+        if rep["result"]["new_offset"] != ref["result"]["new_offset"]:
+            fail(f"--from-log without chrony.conf: new offset "
+                 f"{rep['result']['new_offset']}, not "
+                 f"{ref['result']['new_offset']} as with it")
+        if extra and rep["configured_offset"] != 0.2:
+            fail(f"--offset 0.2 not shown as in effect: {rep}")
+        if extra and r.stderr:
+            fail(f"chrony.conf read although --refid and --offset make it "
+                 f"needless: {r.stderr}")
+        if not extra and "continuing with --refid NMEA" not in r.stderr:
+            fail(f"no warning that {conf} was not used: {r.stderr!r}")
+    print(f"ok --from-log without chrony.conf: new offset "
+          f"{ref['result']['new_offset']:.6f} as with it")
+    for args, words in (
+            (["--from-log", log], "give the refclock's refid with --refid"),
+            (["--from-log", log, "--refid", "NMEA", "--write"],
+             "cannot read"),
+            (["--from-log", log, "--refid", "NMEA", "--offset", "0.2",
+              "--write"], "cannot read")):
+        r = subprocess.run([CAL, "--conf", missing] + args,
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 4 or words not in r.stderr:
+            fail(f"{args} without chrony.conf: exit {r.returncode}, "
+                 f"expected 4 and {words!r}: {r.stderr}")
+    r = subprocess.run([CAL, "--conf", other, "--from-log", log],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 4 or "PHC0" not in r.stderr or "--refid" not in r.stderr:
+        fail(f"no NMEA refclock, no --refid: exit {r.returncode}: {r.stderr}")
+    print("ok without chrony.conf: --write and a missing --refid refused "
+          "(exit 4), the message names --refid")
+    path = os.path.join(d, "snap-nochrony.txt")
+    values = [0.30 + 0.0002 * ((i * 7) % 11 - 5) for i in range(60)]
+    with open(path, "w") as f:
+        for v in values:
+            f.write(f"NMEA,64,30,1008,0.010,0.200,{v:.9f},0.004000000\n")
+    r, rep, _, _ = run_json(["--conf", missing, "--from-file", path,
+                             "--refid", "NMEA", "--offset", "0.1"])
+    want = 0.1 + statistics.median(values)
+    if r.returncode != 0 or abs(rep["result"]["new_offset"] - want) > 1e-9:
+        fail(f"--from-file without chrony.conf: exit {r.returncode}, "
+             f"{rep.get('result')}: {r.stderr}")
+    r = subprocess.run([CAL, "--conf", missing, "--from-file", path,
+                        "--refid", "NMEA"], capture_output=True, text=True,
+                       timeout=60)
+    if r.returncode != 2 or "--offset" not in r.stderr:
+        fail(f"--from-file without an offset in effect: exit "
+             f"{r.returncode}: {r.stderr}")
+    print(f"ok --from-file without chrony.conf: {want:.6f} with --offset; "
+          "without it, refused (exit 2)")
+
+
 def main():
     print(f"seed {SEED} (GPSPPS_TEST_SEED to change)")
     with TestDir() as d:
         test_log(d, step=False)
         test_log(d, step=True)
         test_file(d)
+        test_no_chrony(d)
     print("PASS")
 
 

@@ -3,8 +3,13 @@
 
 - --check: "configuration OK" (exit 0) on a good file; on a file with many
   errors, every error on its own line with FILE:LINE and the value, then
-  "configuration has errors" last (exit 1).  A missing --config FILE is an
-  error, a missing default file is not.
+  "configuration has errors" last (exit 1); status-socket too long for a
+  Unix socket, or equal to a chronyd socket, named by its line.  A missing
+  --config FILE is an error, a missing default file is not.  Socket paths
+  chronyd would refuse (over 107 bytes, a ':') are --check errors too, with
+  FILE:LINE (or the option), although only start-up would otherwise find
+  them.  A line with a NUL byte or over 1022 bytes is an error of that line
+  alone.
 - Command-line values win over the file, wherever --config stands.
 - Bad options: exit 1 with a message naming the option, nothing started.
 - Start-up refusals (exit 78, fast, one clear line): a kernel PPS device
@@ -159,6 +164,56 @@ def test_check_missing(tmp):
     check(rc == 0 and out.strip() == "configuration OK" and err == "",
           f"--check with the default file {default} missing: exit {rc}, "
           f"{out!r} {err!r}")
+
+
+def test_check_odd_lines(tmp):
+    """A line with a NUL byte or over 1022 bytes is an error of its own
+    line; the next line is still read (its error reported)."""
+    conf = f"{tmp}/odd.conf"
+    with open(conf, "wb") as f:
+        f.write(b"device /dev/x\0y\nbaud 9601\ndevice /dev/" + b"x" * 1100 +
+                b"\nconfirm 99\n")
+    rc, out, _, _ = run(["--config", conf, "--check"], merged=True)
+    got = lines(out)
+    want = [(1, "NUL byte"), (2, "9601"), (3, "line too long"), (4, "99")]
+    check(rc == 1 and len(got) == len(want) + 1,
+          f"--check on NUL and long lines: exit {rc}, {got}")
+    for lineno, word in want:
+        check(any(g.startswith(f"{conf}:{lineno}: ") and word in g
+                  for g in got),
+              f"--check: no {conf}:{lineno} error naming {word!r}: {got}")
+
+
+def test_check_sockets(tmp):
+    """Socket paths chronyd would refuse, found by --check with where they
+    were set; 107 bytes and no ':' pass."""
+    base = f"{tmp}/"
+    long_ok = base + "s" * (107 - len(base))
+    long_bad = long_ok + "s"
+    conf = write(f"{tmp}/socks.conf", f"# sockets\npps-socket {long_bad}\n"
+                 f"\nnmea-socket {tmp}/a:b.sock\n")
+    rc, out, _, _ = run(["--config", conf, "--check"], merged=True)
+    got = lines(out)
+    check(rc == 1 and got[-1:] == ["configuration has errors"],
+          f"--check with refused socket paths: exit {rc}, {got}")
+    for lineno, key, words in ((2, "pps-socket", [long_bad, "107 bytes"]),
+                               (4, "nmea-socket", [f"{tmp}/a:b.sock", "':'"])):
+        hits = [g for g in got if g.startswith(f"{conf}:{lineno}: {key}: ")]
+        check(len(hits) == 1 and all(w in hits[0] for w in words),
+              f"--check: no {conf}:{lineno} error for {key} naming {words}: "
+              f"{got}")
+    rc, out, _, _ = run(["--config", "/dev/null", "--nmea-socket",
+                         f"{tmp}/c:d.sock", "--check"], merged=True)
+    got = lines(out)
+    check(rc == 1 and len(got) == 2 and
+          got[0].startswith("--nmea-socket: ") and "c:d.sock" in got[0],
+          f"--check --nmea-socket with ':': exit {rc}, {got}")
+    conf = write(f"{tmp}/socks-ok.conf", f"pps-socket {long_ok}\n"
+                 f"nmea-socket {tmp}/n.sock\n")
+    rc, out, _, _ = run(["--config", conf, "--check"], merged=True)
+    check(rc == 0 and lines(out) == ["configuration OK"],
+          f"--check refused a 107-byte socket path: exit {rc}, {out!r}")
+    print(f"--check on socket paths: {got[0]}")
 
 
 # ---- command line over the file ----
@@ -449,6 +504,24 @@ def test_every_key_in_a_file(tmp):
           f"the --help defaults as a file: exit {rc}: {err!r}")
 
 
+def test_check_status_socket(tmp):
+    """--check takes status-socket none or a path a Unix socket can have,
+    and names the line of one that is too long or is a chronyd socket."""
+    long_bad = f"{tmp}/" + "s" * (108 - len(tmp) - 1)
+    conf = write(f"{tmp}/status.conf", f"status-socket {long_bad}\n"
+                 f"pps-socket {tmp}/p.sock\nstatus-socket {tmp}/p.sock\n")
+    rc, out, err, _ = run(["--config", conf, "--check"])
+    check(rc == 1 and f"{conf}:1: status-socket: {long_bad} is longer "
+          "than 107 bytes" in err,
+          f"--check of a 108-byte status-socket: exit {rc}: {err!r}")
+    check(f"{conf}:3: status-socket {tmp}/p.sock is also a chronyd socket"
+          in err, f"--check of status-socket = pps-socket: {err!r}")
+    conf = write(f"{tmp}/status-none.conf", "status-socket none\n")
+    rc, out, err, _ = run(["--config", conf, "--check"])
+    check(rc == 0 and out.strip() == "configuration OK",
+          f"--check of status-socket none: exit {rc}: {err!r}")
+
+
 def main():
     with TestDir("gpspps-cli-") as tmp:
         kinds = test_help_matches_man()
@@ -457,9 +530,12 @@ def main():
         test_check_bad(tmp)
         test_check_missing(tmp)
         test_check_pps_argument(tmp)
+        test_check_sockets(tmp)
+        test_check_odd_lines(tmp)
         test_cmdline_overrides(tmp)
         test_bad_options(tmp)
         test_every_key_in_a_file(tmp)
+        test_check_status_socket(tmp)
         test_start_refusals(tmp, kinds)
         test_replay(tmp)
     if failures:

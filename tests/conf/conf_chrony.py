@@ -31,8 +31,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from gpspps_harness import (BUILD, CHRONYC, SRC, Chronyd, Proc,  # noqa: E402
-                            TestDir, fail, private_chronyd, prog, wait_path)
+from gpspps_harness import (BUILD, SRC, Chronyd, Proc, TestDir,  # noqa: E402
+                            fail, private_chronyc, private_chronyd, prog,
+                            wait_path)
 
 DROPIN = os.path.join(BUILD, "chrony-conf", "gpspps.conf")
 SOURCES = os.path.join(SRC, "chrony-conf", "gpspps.sources")
@@ -226,8 +227,8 @@ def free_udp_port():
 
 
 def ntpdata(c, addr):
-    r = subprocess.run([CHRONYC, "-h", c.sock, "-n", "ntpdata", addr],
-                       capture_output=True, text=True, timeout=10)
+    r = subprocess.run([private_chronyc(), "-h", c.sock, "-n", "ntpdata",
+                        addr], capture_output=True, text=True, timeout=10)
     out = {}
     for line in r.stdout.splitlines():
         if ":" in line:

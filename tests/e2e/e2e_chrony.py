@@ -30,7 +30,8 @@ import time
 from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from gpspps_harness import Chronyd, Proc, TestDir, fail, prog, wait_path  # noqa: E402
+from gpspps_harness import (Chronyd, Proc, TestDir, fail,  # noqa: E402
+                            first_sample_after, log_time_ns, prog, wait_path)
 
 NS = 1_000_000_000
 
@@ -81,13 +82,6 @@ def read_dump(d):
             if line:
                 out.append(json.loads(line))
     return out
-
-
-def log_time_ns(line):
-    """refclocks.log date+time (UTC, microseconds) -> ns."""
-    dt = datetime.strptime(f"{line['date']} {line['time']}",
-                           "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
-    return int(dt.timestamp()) * NS + dt.microsecond * 1000
 
 
 def wait_selected(c, timeout=60):
@@ -154,14 +148,6 @@ def scenario_basic(d):
         print(c.chronyc("sources", csv=False))
         stop_chain(sim, daemon, dump)
         check_raw_pps_offsets(c, d)
-
-
-def first_sample_after(c, refid, t0_ns):
-    for line in c.refclock_lines(refid):
-        t = log_time_ns(line)
-        if t >= t0_ns:
-            return t
-    return None
 
 
 def scenario_restart(d):

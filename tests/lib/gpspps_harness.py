@@ -9,51 +9,81 @@ config, pid file, command socket, logs and the SOCK refclock sockets.
         c.wait_sources(lambda s: ..., timeout=30)
         c.chronyc("sources")
 
-Environment: GPSPPS_BUILD (meson build root) locates gpsppsd / gpspps-sim.
+Environment: GPSPPS_BUILD (meson build root) locates gpsppsd / gpspps-sim
+and holds the unpacked chrony (BUILD/chrony, see chrony_dir()).
 """
 
-import atexit
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 
 BUILD = os.environ.get("GPSPPS_BUILD", os.path.join(
     os.path.dirname(__file__), "..", "..", "build"))
 SRC = os.environ.get("GPSPPS_SRC", os.path.join(
     os.path.dirname(__file__), "..", ".."))
-CHRONYD = shutil.which("chronyd") or "/usr/sbin/chronyd"
-CHRONYC = shutil.which("chronyc") or "/usr/bin/chronyc"
+# chronyd and chronyc come from Debian's chrony package unpacked into the
+# build directory (tests/lib/chrony-prefix.sh), never from the host's
+# /usr/sbin and /usr/bin: the tests leave the host's time service alone and
+# run the same on a machine without chrony installed.  GPSPPS_CHRONY_DIR
+# names another unpacked tree.
+CHRONY_DIR = os.environ.get("GPSPPS_CHRONY_DIR") or os.path.join(
+    BUILD, "chrony")
+_chrony_ready = False
+_chrony_lock = threading.Lock()
 
 
-_chronyd_copy = None
-_chronyd_lock = threading.Lock()
+def chrony_dir():
+    """The unpacked chrony package, made on first use (cached in the build
+    directory; concurrent tests wait for each other in the script)."""
+    global _chrony_ready
+    with _chrony_lock:
+        if not _chrony_ready:
+            script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                  "chrony-prefix.sh")
+            r = subprocess.run([script, CHRONY_DIR], capture_output=True,
+                               text=True)
+            if r.returncode != 0:
+                fail(f"no private chronyd: {r.stderr.strip()}")
+            if r.stdout.strip():
+                print(r.stdout.strip())
+            _chrony_ready = True
+        return CHRONY_DIR
 
 
 def private_chronyd():
-    """Path of a copy of chronyd to run in tests.
+    """Path of the chronyd to run in tests.
 
-    Debian's and Ubuntu's chrony ship an enforced AppArmor profile attached
-    to /usr/sbin/chronyd that lets it read only /etc/chrony and a few other
-    places: run from there, a test chronyd could not read its private
-    configuration.  The profile attaches by path, so a copy runs
-    unconfined (machines without AppArmor, such as CI's, are unaffected).
+    Not /usr/sbin/chronyd: that one may be missing (the host need not have
+    chrony installed), and Debian's and Ubuntu's chrony ship an enforced
+    AppArmor profile attached to /usr/sbin/chronyd that lets it read only
+    /etc/chrony and a few other places, so run from there a test chronyd
+    could not read its private configuration.  The profile attaches by
+    path: the unpacked copy runs unconfined.
     """
-    global _chronyd_copy
-    with _chronyd_lock:
-        if _chronyd_copy is None or not os.path.exists(_chronyd_copy):
-            d = tempfile.mkdtemp(prefix="gpspps-chronyd-")
-            atexit.register(shutil.rmtree, d, True)
-            path = os.path.join(d, "chronyd")
-            # Complete before anyone can run it: threads may ask at once.
-            shutil.copy2(CHRONYD, path + ".part")
-            os.replace(path + ".part", path)
-            _chronyd_copy = path
-        return _chronyd_copy
+    return os.path.join(chrony_dir(), "usr", "sbin", "chronyd")
+
+
+def private_chronyc():
+    """Path of the chronyc that goes with private_chronyd()."""
+    return os.path.join(chrony_dir(), "usr", "bin", "chronyc")
+
+
+def __getattr__(name):
+    # CHRONYD and CHRONYC, resolved (and chrony unpacked) on first use, so
+    # that tests which never run chrony do not fetch it.
+    if name == "CHRONYD":
+        return private_chronyd()
+    if name == "CHRONYC":
+        return private_chronyc()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def prog(name):
@@ -97,11 +127,15 @@ class Chronyd:
     """A private chronyd 4.x run for real.
 
     refclocks: chrony.conf lines (e.g. 'refclock SOCK /x/pps.sock refid PPS
-    poll 2 precision 1e-7'); extra: more config lines.
+    poll 2 precision 1e-7'); extra: more config lines; command: the argv
+    prefix that runs chronyd (default [private_chronyd()]; the cross
+    suites run another architecture's chronyd under qemu-user).
     """
 
-    def __init__(self, dirpath, refclocks=(), extra=(), log_name="chronyd.log"):
+    def __init__(self, dirpath, refclocks=(), extra=(), log_name="chronyd.log",
+                 command=None):
         self.dir = dirpath
+        self.command = command
         self.conf = os.path.join(dirpath, "chrony.conf")
         self.sock = os.path.join(dirpath, "chronyd.sock")
         self.logfile = os.path.join(dirpath, log_name)
@@ -119,8 +153,9 @@ class Chronyd:
 
     def start(self, wait=True):
         log = open(self.logfile, "a")
+        cmd = list(self.command or [private_chronyd()])
         self.proc = subprocess.Popen(
-            [private_chronyd(), "-x", "-d", "-u", "root", "-f", self.conf],
+            cmd + ["-x", "-d", "-u", "root", "-f", self.conf],
             stdout=log, stderr=subprocess.STDOUT)
         log.close()
         if wait:
@@ -162,14 +197,15 @@ class Chronyd:
             return ""
 
     def chronyc(self, *args, csv=True, check=True):
-        cmd = [CHRONYC, "-h", self.sock, "-n"] + (["-c"] if csv else []) + list(args)
+        cmd = ([private_chronyc(), "-h", self.sock, "-n"] +
+               (["-c"] if csv else []) + list(args))
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
         if check and r.returncode != 0:
             fail(f"{' '.join(cmd)}: {r.stderr.strip()}")
         return r.stdout
 
     def chronyc_ok(self, *args):
-        cmd = [CHRONYC, "-h", self.sock, "-n", "-c"] + list(args)
+        cmd = [private_chronyc(), "-h", self.sock, "-n", "-c"] + list(args)
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
         return r.returncode == 0
 
@@ -273,3 +309,39 @@ def wait_path(path, timeout=5):
             return True
         time.sleep(0.05)
     return False
+
+
+NS = 1_000_000_000
+
+
+def log_time_ns(line):
+    """A refclocks.log line's date+time (UTC, microseconds) -> ns."""
+    dt = datetime.strptime(f"{line['date']} {line['time']}",
+                           "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
+    return int(dt.timestamp()) * NS + dt.microsecond * 1000
+
+
+def first_sample_after(c, refid, t0_ns):
+    """Time (ns) of the first refclocks.log sample of refid at or after
+    t0_ns, or None."""
+    for line in c.refclock_lines(refid):
+        t = log_time_ns(line)
+        if t >= t0_ns:
+            return t
+    return None
+
+
+def status_request(path, timeout=2):
+    """One `status` request on gpsppsd's status socket at path: the
+    decoded object."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        s.sendall(b"status\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return json.loads(data)

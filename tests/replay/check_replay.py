@@ -5,7 +5,9 @@ usage: check_replay.py DATA_DIR PROGRAM [ARGS...]
 
 PROGRAM ARGS FILE must replay one NMEA capture and print one JSON line per
 epoch with a known date (see src/lib/replay.h): `gpsppsd --replay`, or the
-test-only replay-driver (one line in meson.build).
+test-only replay-driver (one line in meson.build).  In a cross build
+meson sets MESON_EXE_WRAPPER (qemu-user, from the cross file): PROGRAM
+runs through it.
 
 DATA_DIR holds GPSD's regression captures (NAME.log) and GPSD's reading of
 each (NAME.log.chk: every sentence GPSD accepted, echoed, followed by the
@@ -20,6 +22,7 @@ either way, fails the test.
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -371,6 +374,7 @@ def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     data, cmd = sys.argv[1], sys.argv[2:]
+    cmd = shlex.split(os.environ.get('MESON_EXE_WRAPPER', '')) + cmd
     table = expected_table(compiled_floor())
     captures = sorted(n for n in os.listdir(data) if n.endswith('.log'))
     rows, failures = [], check_missing_file(cmd)

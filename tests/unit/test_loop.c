@@ -235,8 +235,10 @@ static void test_fd_number_reused_in_callback(void **state)
 	(void)state;
 	make_pipe(r.fds[0]);
 	make_pipe(r.fds[1]);
-	assert_int_equal(loop_add_fd(r.l, r.fds[0][0], POLLIN, reuse_cb, &r), 0);
-	assert_int_equal(loop_add_fd(r.l, r.fds[1][0], POLLIN, reuse_cb, &r), 0);
+	assert_int_equal(loop_add_fd(r.l, r.fds[0][0], POLLIN, reuse_cb, &r),
+			 0);
+	assert_int_equal(loop_add_fd(r.l, r.fds[1][0], POLLIN, reuse_cb, &r),
+			 0);
 	assert_int_equal(loop_run(r.l), 0);
 	assert_int_equal(r.calls[0] + r.calls[1], 1);
 	assert_int_equal(r.calls[2], 0);

@@ -289,6 +289,52 @@ static void test_other_sentences(void **state)
 	nmea_decoder_destroy(dec);
 }
 
+/* Valid-checksum sentences by type (the status report's "sentences"):
+ * the address less its talker, proprietary ones whole, unnamed ones and
+ * bad checksums not counted by type. */
+static uint64_t type_count(const struct nmea_stats *st, const char *name)
+{
+	for (int i = 0; i < NMEA_TYPE_SLOTS; i++) {
+		if (strcmp(st->types[i].name, name) == 0) {
+			return st->types[i].count;
+		}
+	}
+	return 0;
+}
+
+static void test_sentence_types(void **state)
+{
+	struct nmea_decoder *dec = new_decoder(2026);
+	const struct nmea_stats *st = nmea_get_stats(dec);
+	char name[8];
+
+	(void)state;
+	feed(dec, sentence("GPRMC,120000,A,1,N,2,E,0,0,150730,,"));
+	feed(dec, sentence("GNRMC,120001,A,1,N,2,E,0,0,150730,,"));
+	feed(dec, sentence("GPGSV,3,1,12,09,88,089,31,07,60,281,44"));
+	feed(dec, sentence("GPGSV,3,2,12,09,88,089,31,07,60,281,44"));
+	feed(dec, sentence("PUBX,04,123456.00,150730,0,2000,,,,"));
+	feed(dec, "!AIVDM,1,1,,A,13aEOK?P00PD2wVMdLDRhgvL289?,0*26\r\n");
+	feed(dec, sentence("gprmc,1"));
+	feed(dec, sentence("GP"));
+	feed(dec, "$GPGGA,1*00\r\n");
+	assert_int_equal(type_count(st, "RMC"), 2);
+	assert_int_equal(type_count(st, "GSV"), 2);
+	assert_int_equal(type_count(st, "PUBX"), 1);
+	assert_int_equal(type_count(st, "VDM"), 1);
+	assert_int_equal(type_count(st, "GGA"), 0);
+	assert_int_equal(st->types_other, 2);
+	assert_string_equal(st->types[0].name, "RMC");
+	/* Beyond the slots, new types go to types_other. */
+	for (int i = 0; i < NMEA_TYPE_SLOTS; i++) {
+		snprintf(name, sizeof(name), "Q%02d", i);
+		feed(dec, sentence("GP%s,1", name));
+	}
+	assert_int_equal(st->types_other, 2 + 4);
+	assert_int_equal(st->types[NMEA_TYPE_SLOTS - 1].count, 1);
+	nmea_decoder_destroy(dec);
+}
+
 /* ---- framing faults ---------------------------------------------------- */
 
 static void test_checksum(void **state)
@@ -1179,6 +1225,7 @@ int main(void)
 		cmocka_unit_test(test_validity_combined),
 		cmocka_unit_test(test_zda_date_wins),
 		cmocka_unit_test(test_other_sentences),
+		cmocka_unit_test(test_sentence_types),
 		cmocka_unit_test(test_checksum),
 		cmocka_unit_test(test_garbage_between),
 		cmocka_unit_test(test_nul_and_restart),

@@ -684,6 +684,35 @@ static void test_guard_clock_step(void **state)
 	rig_close(&r);
 }
 
+/* The guard state the status report shows: warming up until the first
+ * sample, locked while pairings agree, confirming through a clock step's
+ * held pairings, locked again once confirmed. */
+static void test_guard_state(void **state)
+{
+	struct rig r;
+	int64_t s;
+
+	(void)state;
+	rig_open(&r, NULL);
+	assert_int_equal(pair_guard_state(r.pe), PAIR_GUARD_WARMING_UP);
+	assert_string_equal(pair_guard_state_name(PAIR_GUARD_WARMING_UP),
+			    "warming-up");
+	s = rig_settle(&r);
+	assert_int_equal(pair_guard_state(r.pe), PAIR_GUARD_LOCKED);
+	r.clk_off += 37 * SEC;
+	assert_int_equal(second(&r, s++), PAIR_GUARD);
+	assert_int_equal(pair_guard_state(r.pe), PAIR_GUARD_CONFIRMING);
+	assert_string_equal(pair_guard_state_name(pair_guard_state(r.pe)),
+			    "confirming");
+	assert_int_equal(second(&r, s++), PAIR_GUARD);
+	assert_int_equal(second(&r, s), PAIR_SAMPLE);
+	assert_int_equal(pair_guard_state(r.pe), PAIR_GUARD_LOCKED);
+	assert_string_equal(pair_guard_state_name(PAIR_GUARD_LOCKED), "locked");
+	assert_string_equal(pair_guard_state_name((enum pair_guard_state)9),
+			    "?");
+	rig_close(&r);
+}
+
 /* After a step the system clock may be slewed fast (chronyd: up to 83 ms
  * per second): the run still confirms. */
 static void test_guard_step_while_slewing(void **state)
@@ -1113,6 +1142,7 @@ int main(void)
 		cmocka_unit_test(test_stale),
 		cmocka_unit_test(test_untimed),
 		cmocka_unit_test(test_guard_clock_step),
+		cmocka_unit_test(test_guard_state),
 		cmocka_unit_test(test_guard_step_while_slewing),
 		cmocka_unit_test(test_guard_step_and_garble),
 		cmocka_unit_test(test_guard_label_jump),

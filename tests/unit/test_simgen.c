@@ -137,12 +137,25 @@ static int gen(const struct simgen *g, int64_t slot, struct lines *l,
 	return n;
 }
 
-/* Expected hhmmss and dates of a POSIX second, from the C library. */
+/* Expected hhmmss and dates of a POSIX second, from the C library.  A
+ * 32-bit time_t (armhf) ends in 2038: later seconds go back by whole
+ * 28-year cycles (10227 days, 1461 weeks), over which 1901-2099 repeats day
+ * for day since every 4th year there is a leap year, and the year forward
+ * again.  The tests draw seconds up to 2099-12-31. */
 static void expect_tm(int64_t sec, struct tm *tm)
 {
-	time_t t = (time_t)sec;
+	const int64_t cycle = INT64_C(10227) * 86400;
+	int years = 0;
+	time_t t;
 
+	assert_true(sec < INT64_C(4102444800));
+	while ((int64_t)(time_t)sec != sec) {
+		sec -= cycle;
+		years += 28;
+	}
+	t = (time_t)sec;
 	assert_non_null(gmtime_r(&t, tm));
+	tm->tm_year += years;
 }
 
 static void assert_time_field(const char *got, const struct tm *tm,
@@ -714,6 +727,52 @@ static void test_parse_sentences(void **state)
 	assert_int_equal(simgen_fault_from_name("nope"), -1);
 }
 
+/* Floods: each kind's bytes, and a fill cut anywhere gives the same
+ * stream. */
+static void test_flood(void **state)
+{
+	struct simgen_flood_state a, b;
+	char x[3000], y[3000];
+	size_t i, dollars = 0, nonzero = 0;
+
+	(void)state;
+	assert_int_equal(simgen_flood_from_name("LongLine"),
+			 SIMGEN_FLOOD_LONGLINE);
+	assert_int_equal(simgen_flood_from_name("flood"), -1);
+	simgen_flood_init(&a, SIMGEN_FLOOD_LONGLINE, 1);
+	simgen_flood_fill(&a, x, sizeof(x));
+	for (i = 0; i < sizeof(x); i++) {
+		assert_true(x[i] != '\r' && x[i] != '\n' && x[i] != '*');
+		assert_true(x[i] >= 0x20 && x[i] < 0x7f);
+		assert_int_equal(x[i] == '$', i % SIMGEN_FLOOD_LINE == 0);
+	}
+	simgen_flood_init(&a, SIMGEN_FLOOD_NUL, 1);
+	simgen_flood_fill(&a, x, 100);
+	simgen_flood_init(&b, SIMGEN_FLOOD_DOLLAR, 1);
+	simgen_flood_fill(&b, y, 100);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(x[i], 0);
+		assert_int_equal(y[i], '$');
+	}
+	simgen_flood_init(&a, SIMGEN_FLOOD_RANDOM, 7);
+	simgen_flood_fill(&a, x, sizeof(x));
+	simgen_flood_init(&b, SIMGEN_FLOOD_RANDOM, 7);
+	simgen_flood_fill(&b, y, 5);
+	simgen_flood_fill(&b, y + 5, 1001);
+	simgen_flood_fill(&b, y + 1006, sizeof(y) - 1006);
+	assert_memory_equal(x, y, sizeof(x));
+	for (i = 0; i < sizeof(x); i++) {
+		dollars += x[i] == '$';
+		nonzero += x[i] != 0;
+	}
+	/* about 3000/256 of each value */
+	assert_true(dollars >= 2 && dollars <= 30);
+	assert_true(nonzero > 2900);
+	simgen_flood_init(&b, SIMGEN_FLOOD_RANDOM, 8);
+	simgen_flood_fill(&b, y, sizeof(y));
+	assert_memory_not_equal(x, y, sizeof(x));
+}
+
 static void test_jitter_and_nominal(void **state)
 {
 	struct simgen_options o;
@@ -766,6 +825,7 @@ int main(void)
 		cmocka_unit_test(test_options_rejected),
 		cmocka_unit_test(test_parse_sentences),
 		cmocka_unit_test(test_jitter_and_nominal),
+		cmocka_unit_test(test_flood),
 	};
 
 	test_seed_init();

@@ -22,6 +22,8 @@
 static void test_layout(void **state)
 {
 	(void)state;
+	print_message("SOCK sample: %zu bytes (%zu-byte time_t)\n",
+		      sizeof(struct sock_sample), sizeof(time_t));
 	if (sizeof(time_t) == 8) {
 		assert_int_equal(sizeof(struct sock_sample), 40);
 	} else {
@@ -102,11 +104,40 @@ static void test_random_precision(void **state)
 					 10 * 86400 * TU_NS_PER_SEC);
 		int64_t tv_ns, off_ns;
 
+		if (sys >= INT64_C(2147483648) * TU_NS_PER_SEC &&
+		    sizeof(time_t) < 8) {
+			assert_int_equal(sock_encode(&s, sys, sys + off, 0),
+					 -EOVERFLOW);
+			continue;
+		}
 		assert_int_equal(sock_encode(&s, sys, sys + off, 0), 0);
 		assert_int_equal(sock_decode(&s, &tv_ns, &off_ns), 0);
 		assert_true(s.tv.tv_usec >= 0 && s.tv.tv_usec < 1000000);
 		assert_true(sys - tv_ns >= 0 && sys - tv_ns < 1000);
 		assert_int_equal(off_ns, off);
+	}
+}
+
+/* A 32-bit time_t ends at 2038-01-19 03:14:07: the next second cannot be
+ * sent (it would wrap to 1901), a 64-bit one can. */
+static void test_time_t_range(void **state)
+{
+	struct sock_sample s;
+	int64_t last = INT64_C(2147483647) * TU_NS_PER_SEC + 999999999;
+	int64_t tv_ns, off_ns;
+
+	(void)state;
+	assert_int_equal(sock_encode(&s, last, last + 5, 0), 0);
+	assert_int_equal(sock_decode(&s, &tv_ns, &off_ns), 0);
+	assert_true(tv_ns == last - 999);
+	assert_true(off_ns == 5);
+	if (sizeof(time_t) < 8) {
+		assert_int_equal(sock_encode(&s, last + 1, last + 1, 0),
+				 -EOVERFLOW);
+	} else {
+		assert_int_equal(sock_encode(&s, last + 1, last + 1, 0), 0);
+		assert_int_equal(sock_decode(&s, &tv_ns, &off_ns), 0);
+		assert_true(tv_ns == last + 1);
 	}
 }
 
@@ -172,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_negative_time),
 		cmocka_unit_test(test_bad_leap),
 		cmocka_unit_test(test_random_precision),
+		cmocka_unit_test(test_time_t_range),
 		cmocka_unit_test(test_client_path_limits),
 		cmocka_unit_test(test_client_delivery),
 	};

@@ -10,7 +10,8 @@
 # headers (apt-get download + dpkg-deb -x, no installation), the test
 # modules of tests/vm/modules built against them.  Then packs an initramfs
 # with busybox, the modules, gpsppsd, gpspps-sim, the probe, chronyd and
-# chronyc (with the libraries ldd lists) and boots it with -accel tcg (KVM
+# chronyc (unpacked from the chrony package by tests/lib/chrony-prefix.sh;
+# with the libraries ldd lists) and boots it with -accel tcg (KVM
 # hangs on these hosts).  The guest runs guest-init.sh SCENARIO and reports
 # through isa-debug-exit: qemu exits with (code << 1) | 1.
 #
@@ -184,7 +185,14 @@ if [ "$SCENARIO" = gpio ]; then
 		install -m 0644 "$(realpath "$V2LIB")" "$IR/opt/gpiod2/libgpiod.so.3"
 	fi
 fi
-for p in /usr/sbin/chronyd /usr/bin/chronyc /usr/bin/ppstest /usr/bin/gpiomon; do
+# chronyd and chronyc from the chrony package unpacked in the build
+# directory (the host's own, if any, is not used).
+"$HERE/../lib/chrony-prefix.sh" "$BUILD/chrony" >"$WORK/chrony.log" 2>&1 ||
+	fail "no private chronyd: $(cat "$WORK/chrony.log")"
+for p in /usr/sbin/chronyd /usr/bin/chronyc; do
+	add_bin "$BUILD/chrony$p" "$p"
+done
+for p in /usr/bin/ppstest /usr/bin/gpiomon; do
 	[ -x "$p" ] && add_bin "$p" "$p"
 done
 install -m 0644 "$MODDIR"/vmpps.ko "$MODDIR"/vmgpio.ko "$IR/lib/modules/"
