@@ -1,9 +1,20 @@
 #!/bin/sh
 # Build the gpspps .deb from this tree and check it with lintian.
 #
-# Usage: packaging/build-deb.sh [--ref GIT-REF] [OUTDIR]
+# Usage: packaging/build-deb.sh [--ref GIT-REF] [--arch ARCH] [OUTDIR]
 #        (default OUTDIR: ./build-deb, which git ignores like every
-#        build* directory; default source: the work tree)
+#        build* directory; default source: the work tree; default ARCH:
+#        this machine's)
+#
+# --arch armhf (or arm64) cross-builds the package for a Raspberry Pi with
+# Debian's cross toolchain (tests/deps.sh cross installs it, with the
+# -dev packages of that architecture and pkgconf:ARCH, whose
+# ARCH-triplet-pkg-config debhelper's meson cross file needs).  The test
+# programs are not built (profiles cross, nocheck: the cross suites run
+# them under qemu-user).  pps-tools is the one build dependency not
+# checked for ARCH: it is there for <sys/timepps.h>, an
+# architecture-independent header, and not Multi-Arch: same, so
+# pps-tools:ARCH cannot be installed beside this machine's.
 #
 # debian/ lives in packaging/debian so that the tree's top level stays as
 # it is: this script copies the tree (tracked and new files, not build
@@ -15,9 +26,17 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 ref=""
-if [ "${1:-}" = "--ref" ]; then
-	ref=$2
-	shift 2
+arch=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--ref) ref=$2; shift 2 ;;
+	--arch) arch=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
+cross_opts=""
+if [ -n "$arch" ] && [ "$arch" != "$(dpkg --print-architecture)" ]; then
+	cross_opts="-a$arch -Pcross,nocheck -d"
 fi
 out=$(mkdir -p "${1:-$top/build-deb}" && cd "${1:-$top/build-deb}" && pwd)
 
@@ -45,9 +64,21 @@ if [ "$src_version" != "$deb_version" ]; then
 	exit 1
 fi
 
-echo "building gpspps $deb_version${ref:+ from $ref}"
+if [ -n "$cross_opts" ]; then
+	unmet=$(cd "$tree" && dpkg-checkbuilddeps -a"$arch" -Pcross,nocheck \
+		2>&1 | sed -n 's/.*Unmet build dependencies: *//p')
+	if [ -n "$unmet" ] && [ "$unmet" != "pps-tools" ]; then
+		echo "unmet build dependencies for $arch: $unmet" \
+			"(tests/deps.sh cross installs them)" >&2
+		exit 1
+	fi
+	[ -f /usr/include/sys/timepps.h ] || {
+		echo "no <sys/timepps.h>: install pps-tools" >&2; exit 1; }
+fi
+echo "building gpspps $deb_version${ref:+ from $ref}${arch:+ for $arch}"
 # shellcheck disable=SC2086
-if ! (cd "$tree" && dpkg-buildpackage -us -uc -b ${DPKG_BUILDPACKAGE_OPTS:-}) \
+if ! (cd "$tree" && dpkg-buildpackage -us -uc -b $cross_opts \
+	${DPKG_BUILDPACKAGE_OPTS:-}) \
 	>"$out/build.log" 2>&1; then
 	tail -n 40 "$out/build.log" >&2
 	echo "dpkg-buildpackage failed; whole log in $out/build.log" >&2

@@ -14,14 +14,16 @@ esac
 build_pkgs="gcc libc6-dev meson ninja-build pkg-config libjansson-dev
 	libgpiod-dev libcmocka-dev pps-tools"
 run_pkgs="python3"
-test_pkgs="clang libclang-rt-dev strace man-db valgrind sntp"
+# gpsd, gpsd-clients: the share suite's consumers (gpsd, gpspipe)
+test_pkgs="clang libclang-rt-dev strace man-db valgrind sntp prometheus
+	bash-completion gpsd gpsd-clients"
 vm_pkgs="qemu-system-x86 busybox-static cpio kmod gcc make"
 pkg_pkgs="debhelper dpkg-dev fakeroot lintian debootstrap devscripts systemd
 	systemd-container zstd"
 cross_archs="armhf arm64"
 cross_pkgs="qemu-user-static file"
 for a in $cross_archs; do
-	cross_pkgs="$cross_pkgs crossbuild-essential-$a libjansson-dev:$a
+	cross_pkgs="$cross_pkgs crossbuild-essential-$a pkgconf:$a libjansson-dev:$a
 		libgpiod-dev:$a libcmocka-dev:$a"
 done
 
@@ -66,16 +68,43 @@ test) want="$build_pkgs $run_pkgs $test_pkgs" ;;
 cross) want="$build_pkgs $cross_pkgs" ;;
 all) want="$build_pkgs $run_pkgs $test_pkgs $vm_pkgs $pkg_pkgs $cross_pkgs" ;;
 esac
-case "${1:-all}" in
-cross | all)
-	# Foreign architectures for the cross suites' -dev packages (apt then
-	# also reads their package lists).
+# Foreign architectures for the cross suites' -dev packages (apt then also
+# reads their package lists).  Debian's mirrors carry every architecture;
+# Ubuntu's amd64 sources do not (armhf and arm64 are on ports.ubuntu.com):
+# there `all` leaves the cross packages out and the cross suites skip.
+. /etc/os-release
+if [ "${ID:-}" != debian ]; then
+	case "${1:-all}" in
+	cross)
+		echo "$0: cross: armhf and arm64 packages need Debian's" \
+			"mirrors (on ${ID:-this system}, add ports sources)" >&2
+		exit 1 ;;
+	all)
+		echo "note: not Debian: the cross suites' packages are left out"
+		want=$(echo $want | tr ' ' '\n' | grep -vxF "$(echo \
+			$cross_pkgs | tr ' ' '\n')" | tr '\n' ' ') ;;
+	esac
+fi
+case "${ID:-}:${1:-all}" in
+debian:cross | debian:all)
 	for a in $cross_archs; do
 		if ! dpkg --print-foreign-architectures | grep -qx "$a"; then
 			$sudo dpkg --add-architecture "$a"
 			updated=""
 		fi
 	done
+	;;
+esac
+
+case "${1:-all}" in
+test | all)
+	# The share suite runs its own gpsd in the foreground on private
+	# ports.  The package's system service would take the receiver and
+	# feed chronyd: mask it before the package can start it.
+	if command -v systemctl >/dev/null 2>&1; then
+		$sudo systemctl mask gpsd.socket gpsd.service >/dev/null 2>&1 ||
+			true
+	fi
 	;;
 esac
 

@@ -12,6 +12,13 @@
  * stops reading, never gets a stale burst (a real UART drops what nobody
  * reads, too).  Whatever the reader writes to the port is read and
  * discarded, so echo can never fill the master's buffer.
+ *
+ * A pty carries bytes, not bits, whatever rate either side sets.  So
+ * before each burst the simulator reads the rate the reader set on the
+ * slave (the tty's termios, shared by every descriptor of it) and, when
+ * it differs from --baud, sends what a UART at the reader's rate would
+ * deliver from a transmitter at --baud instead (uartemu.h has the model),
+ * each received byte no earlier than its frame's start edge.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +41,7 @@
 #include "log.h"
 #include "simgen.h"
 #include "timeutil.h"
+#include "uartemu.h"
 
 #define EXIT_USAGE 2
 /* The first byte is written after a busy wait over its last SPIN_NS, so it
@@ -58,12 +66,15 @@ struct sim_config {
 	int baud;
 	speed_t speed;
 	long long count;        /* 0: until signalled */
+	long long switch_at;    /* --baud-from: epoch number, -1: none */
+	int switch_baud;
 	const char *pty_link;
 	const char *log_path;
 	bool leap_at_given;
 	bool verbose;
 	int flood;              /* enum simgen_flood, or -1: none */
 	int64_t flood_ns;       /* how long the flood lasts */
+	int64_t flood_after_ns; /* normal stream before the flood */
 };
 
 struct sim {
@@ -75,10 +86,13 @@ struct sim {
 	bool link_made;
 	FILE *log;
 	int64_t char_ns;
-	size_t chunk;
 	long long seq;
 	struct log_ratelimit rl_late;
 	struct log_ratelimit rl_write;
+	long line_baud;         /* the reader's rate at the last burst */
+	/* the burst as the reader's UART receives it, and when */
+	unsigned char line[UARTEMU_OUT_MAX(SIMGEN_BURST_MAX)];
+	int64_t line_at[UARTEMU_OUT_MAX(SIMGEN_BURST_MAX)];
 };
 
 /* What happened to one burst on the wire. */
@@ -86,6 +100,7 @@ struct burst_result {
 	int64_t actual_ns;      /* first byte handed to write(), 0 if none */
 	size_t written;
 	int dropped_unread;     /* stale bytes flushed before the burst */
+	long line_baud;         /* the reader's rate */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -114,10 +129,13 @@ static const char usage_text[] =
 	"  --leap-at TIME       label of the inserted leap second,\n"
 	"                       YYYY-MM-DDTHH:MM:60 (implies --fault leap;\n"
 	"                       default: the next UTC midnight)\n"
-	"  --flood KIND         first send a flood at the line rate instead of NMEA:\n"
+	"  --flood KIND         a flood at the line rate instead of NMEA:\n"
 	"                       random, longline (1 kB lines, no newline), nul,\n"
 	"                       dollar (all '$'); then the normal stream\n"
 	"  --flood-for DUR      length of the flood (default 60s)\n"
+	"  --flood-after DUR    normal stream before the flood (default 0)\n"
+	"  --baud-from N:RATE   from epoch N on, send at RATE baud (a receiver\n"
+	"                       reconfigured while running)\n"
 	"  --count N            stop after N epochs (default 0: until signalled)\n"
 	"  --log FILE           write one JSON line per epoch to FILE\n"
 	"  --verbose            report each epoch on standard error\n"
@@ -127,8 +145,8 @@ static const char usage_text[] =
 enum opt_id {
 	OPT_PTY = 256, OPT_BAUD, OPT_TALKER, OPT_SENTENCES, OPT_RATE,
 	OPT_DECIMALS, OPT_DELAY, OPT_JITTER, OPT_SEED, OPT_FAULT, OPT_LEAP_AT,
-	OPT_COUNT, OPT_LOG, OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_FLOOD,
-	OPT_FLOOD_FOR,
+	OPT_COUNT, OPT_SWITCH_BAUD, OPT_LOG, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
+	OPT_FLOOD, OPT_FLOOD_FOR, OPT_FLOOD_AFTER,
 };
 
 static const struct option long_opts[] = {
@@ -146,6 +164,8 @@ static const struct option long_opts[] = {
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "flood", required_argument, NULL, OPT_FLOOD },
 	{ "flood-for", required_argument, NULL, OPT_FLOOD_FOR },
+	{ "flood-after", required_argument, NULL, OPT_FLOOD_AFTER },
+	{ "baud-from", required_argument, NULL, OPT_SWITCH_BAUD },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -180,7 +200,8 @@ static int parse_ll(const char *s, long long min, long long max,
 	return 0;
 }
 
-static int parse_baud(struct sim_config *cfg, const char *arg)
+/* Index in bauds[] of a rate given as text, or -1. */
+static int baud_index(const char *arg)
 {
 	long long v;
 	size_t i;
@@ -188,15 +209,25 @@ static int parse_baud(struct sim_config *cfg, const char *arg)
 	if (parse_ll(arg, 1, INT_MAX, &v) == 0) {
 		for (i = 0; i < sizeof(bauds) / sizeof(bauds[0]); i++) {
 			if (bauds[i].baud == v) {
-				cfg->baud = bauds[i].baud;
-				cfg->speed = bauds[i].speed;
-				return 0;
+				return (int)i;
 			}
 		}
 	}
-	log_err("--baud %s: not one of 1200, 2400, 4800, 9600, 19200, 38400, "
-		"57600, 115200, 230400, 460800, 921600", arg);
-	return -EINVAL;
+	return -1;
+}
+
+static int parse_baud(struct sim_config *cfg, const char *arg)
+{
+	int i = baud_index(arg);
+
+	if (i < 0) {
+		log_err("--baud %s: not one of 1200, 2400, 4800, 9600, 19200, "
+			"38400, 57600, 115200, 230400, 460800, 921600", arg);
+		return -EINVAL;
+	}
+	cfg->baud = bauds[i].baud;
+	cfg->speed = bauds[i].speed;
+	return 0;
 }
 
 static int parse_talker(struct sim_config *cfg, const char *arg)
@@ -228,6 +259,27 @@ static int parse_int_opt(const char *name, const char *arg, long long min,
 			min, max);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+static int parse_switch_baud(struct sim_config *cfg, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	char num[32];
+	int i = colon != NULL ? baud_index(colon + 1) : -1;
+
+	if (colon == NULL || (size_t)(colon - arg) >= sizeof(num) || i < 0) {
+		log_err("--baud-from %s: need EPOCH:RATE, e.g. 10:38400, with "
+			"RATE one of --baud's", arg);
+		return -EINVAL;
+	}
+	memcpy(num, arg, (size_t)(colon - arg));
+	num[colon - arg] = '\0';
+	if (parse_int_opt("baud-from", num, 0, LLONG_MAX,
+			  &cfg->switch_at) != 0) {
+		return -EINVAL;
+	}
+	cfg->switch_baud = bauds[i].baud;
 	return 0;
 }
 
@@ -392,6 +444,8 @@ static int parse_one(struct sim_config *cfg, int c, const char *arg)
 	case OPT_COUNT:
 		rc = parse_int_opt("count", arg, 0, LLONG_MAX, &cfg->count);
 		break;
+	case OPT_SWITCH_BAUD:
+		return parse_switch_baud(cfg, arg);
 	case OPT_LOG:
 		cfg->log_path = arg;
 		break;
@@ -399,6 +453,8 @@ static int parse_one(struct sim_config *cfg, int c, const char *arg)
 		return parse_flood(cfg, arg);
 	case OPT_FLOOD_FOR:
 		return parse_seconds("flood-for", arg, &cfg->flood_ns);
+	case OPT_FLOOD_AFTER:
+		return parse_seconds("flood-after", arg, &cfg->flood_after_ns);
 	case OPT_VERBOSE:
 		cfg->verbose = true;
 		break;
@@ -424,6 +480,7 @@ static void config_defaults(struct sim_config *cfg)
 	cfg->speed = B9600;
 	cfg->flood = -1;
 	cfg->flood_ns = 60 * TU_NS_PER_SEC;
+	cfg->switch_at = -1;
 }
 
 /*
@@ -493,10 +550,6 @@ static int make_generator(struct sim *s)
 		return -EINVAL;
 	}
 	s->char_ns = 10 * TU_NS_PER_SEC / s->cfg.baud;
-	s->chunk = (size_t)(CHUNK_NS / s->char_ns);
-	if (s->chunk < 1) {
-		s->chunk = 1;
-	}
 	return check_timing(s);
 }
 
@@ -743,25 +796,83 @@ static void flood_sleep(int64_t mono)
 	}
 }
 
-/* Byte i may be readable no earlier than due + i character times; a chunk
- * goes out when its last byte is due, the first byte alone and on time. */
-static void write_burst(struct sim *s, const char *buf, size_t len,
-			int64_t due, struct burst_result *r)
+/* The rate the reader set on the slave (--baud when it is not one of
+ * ours). */
+static long reader_baud(const struct sim *s)
+{
+	struct termios t;
+	speed_t sp;
+	size_t i;
+
+	if (tcgetattr(s->slave, &t) != 0) {
+		return s->cfg.baud;
+	}
+	sp = cfgetispeed(&t) != B0 ? cfgetispeed(&t) : cfgetospeed(&t);
+	for (i = 0; i < sizeof(bauds) / sizeof(bauds[0]); i++) {
+		if (bauds[i].speed == sp) {
+			return bauds[i].baud;
+		}
+	}
+	return s->cfg.baud;
+}
+
+static void note_line_baud(struct sim *s, long baud)
+{
+	if (baud == s->line_baud) {
+		return;
+	}
+	if (baud != s->cfg.baud) {
+		log_notice("the reader set %ld baud, the receiver sends at %d: "
+			   "sending what a UART at %ld baud would receive",
+			   baud, s->cfg.baud, baud);
+	} else if (s->line_baud != 0) {
+		log_notice("the reader set %ld baud: the receiver's own rate",
+			   baud);
+	}
+	s->line_baud = baud;
+}
+
+/* The burst as a reader at baud receives it, into s->line, each byte's
+ * earliest time (ns after the first) into s->line_at; returns its
+ * length. */
+static size_t line_bytes(struct sim *s, const char *buf, size_t n, long baud)
+{
+	size_t i;
+	int k;
+
+	if (baud == s->cfg.baud) {
+		memcpy(s->line, buf, n);
+		for (i = 0; i < n; i++) {
+			s->line_at[i] = (int64_t)i * s->char_ns;
+		}
+		return n;
+	}
+	k = uartemu_resample((const unsigned char *)buf, n, s->cfg.baud, baud,
+			     s->line, s->line_at, sizeof(s->line));
+	return k < 0 ? 0 : (size_t)k;
+}
+
+/* Byte i of s->line may be readable no earlier than due + line_at[i]; a
+ * chunk (about CHUNK_NS of the line) goes out when its last byte is due,
+ * the first byte alone and on time. */
+static void write_burst(struct sim *s, size_t len, int64_t due,
+			struct burst_result *r)
 {
 	size_t i = 0, n;
 
 	while (i < len) {
-		n = i == 0 ? 1 : s->chunk;
-		if (n > len - i) {
-			n = len - i;
+		n = 1;
+		while (i > 0 && i + n < len &&
+		       s->line_at[i + n] - s->line_at[i] < CHUNK_NS) {
+			n++;
 		}
-		if (!wait_until(due + (int64_t)(i + n - 1) * s->char_ns, i == 0)) {
+		if (!wait_until(due + s->line_at[i + n - 1], i == 0)) {
 			return;
 		}
 		if (i == 0) {
 			r->actual_ns = tu_now(CLOCK_REALTIME);
 		}
-		r->written += line_write(s, buf + i, n);
+		r->written += line_write(s, (const char *)s->line + i, n);
 		i += n;
 	}
 }
@@ -799,6 +910,7 @@ static json_t *epoch_json(const struct sim *s, const struct simgen_epoch *ep,
 			    json_integer(r->actual_ns) : json_null());
 	json_object_set_new(o, "bytes", json_integer((json_int_t)ep->len));
 	json_object_set_new(o, "written", json_integer((json_int_t)r->written));
+	json_object_set_new(o, "line_baud", json_integer(r->line_baud));
 	json_object_set_new(o, "faults", faults_json(ep->faults));
 	if (ep->badsum_index >= 0) {
 		json_object_set_new(o, "badsum_sentence",
@@ -841,7 +953,7 @@ static void run_epoch(struct sim *s, int64_t slot)
 {
 	char buf[SIMGEN_BURST_MAX];
 	struct simgen_epoch ep;
-	struct burst_result r = { 0, 0, 0 };
+	struct burst_result r = { 0, 0, 0, 0 };
 	int64_t due;
 	int n;
 
@@ -853,8 +965,11 @@ static void run_epoch(struct sim *s, int64_t slot)
 	}
 	drain_master(s);
 	r.dropped_unread = flush_unread(s);
+	r.line_baud = reader_baud(s);
+	note_line_baud(s, r.line_baud);
 	if (n > 0) {
-		write_burst(s, buf, (size_t)n, due, &r);
+		write_burst(s, line_bytes(s, buf, (size_t)n, r.line_baud), due,
+			    &r);
 	} else if (!wait_until(due, false)) {
 		return;
 	}
@@ -915,17 +1030,42 @@ static void flood_run(struct sim *s)
 		   (unsigned long long)dropped);
 }
 
+/* The flood when it is due (once); the next slot after it, or slot. */
+static int64_t flood_if_due(struct sim *s, int64_t start, int64_t slot)
+{
+	if (s->cfg.flood < 0 ||
+	    tu_now(CLOCK_MONOTONIC) - start < s->cfg.flood_after_ns) {
+		return slot;
+	}
+	flood_run(s);
+	s->cfg.flood = -1;
+	return next_slot(s, tu_now(CLOCK_REALTIME));
+}
+
+/* --baud-from: the receiver was told to send at another rate. */
+static void switch_baud(struct sim *s)
+{
+	log_notice("epoch %lld: the receiver now sends at %d baud (was %d)",
+		   s->seq, s->cfg.switch_baud, s->cfg.baud);
+	s->cfg.baud = s->cfg.switch_baud;
+	s->char_ns = 10 * TU_NS_PER_SEC / s->cfg.baud;
+	s->line_baud = 0;
+}
+
 static int sim_run(struct sim *s)
 {
 	int64_t iv = simgen_interval_ns(s->gen);
-	int64_t slot;
+	int64_t start = tu_now(CLOCK_MONOTONIC);
+	int64_t slot = flood_if_due(s, start, 0);
 
-	if (s->cfg.flood >= 0) {
-		flood_run(s);
+	if (slot == 0) {
+		slot = next_slot(s, tu_now(CLOCK_REALTIME));
 	}
-	slot = next_slot(s, tu_now(CLOCK_REALTIME));
-
 	while (!stop_signal && (s->cfg.count == 0 || s->seq < s->cfg.count)) {
+		slot = flood_if_due(s, start, slot);
+		if (s->seq == s->cfg.switch_at) {
+			switch_baud(s);
+		}
 		slot = check_schedule(s, slot);
 		run_epoch(s, slot);
 		s->seq++;

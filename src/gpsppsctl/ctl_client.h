@@ -16,12 +16,17 @@
  * Ask for one status object.  Returns 0 with *out set (the caller
  * json_decref()s it), or a negative errno with a line in err that names
  * the fix: -ENOENT (gpsppsd not running, or its status-socket is none or
- * elsewhere: --socket), -EACCES (not in group gpspps or adm),
+ * elsewhere: --socket), -EACCES (not root, not in group adm or gpspps),
  * -ECONNREFUSED (a stale socket of a stopped gpsppsd), -ETIMEDOUT, -EPROTO
  * (an answer that is not the schema's JSON).
  */
 int ctl_client_status(const char *path, int timeout_ms, json_t **out,
 		      char *err, size_t errlen);
+
+/* As ctl_client_status, and *line (when not NULL) the object's text as
+ * gpsppsd sent it, without the newline (the caller free()s it). */
+int ctl_client_status_raw(const char *path, int timeout_ms, json_t **out,
+			  char **line, char *err, size_t errlen);
 
 struct ctl_watch;
 
@@ -32,6 +37,9 @@ struct ctl_watch *ctl_watch_open(const char *path, int timeout_ms, char *err,
  * negative errno (-EPIPE: gpsppsd closed the stream). */
 int ctl_watch_next(struct ctl_watch *w, int timeout_ms, json_t **out,
 		   char *err, size_t errlen);
+/* The text of the object ctl_watch_next last returned, as gpsppsd sent
+ * it (no newline); valid until the next call. */
+const char *ctl_watch_line(const struct ctl_watch *w);
 void ctl_watch_close(struct ctl_watch *w);
 
 #endif

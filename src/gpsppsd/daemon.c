@@ -10,13 +10,16 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "baudprobe.h"
 #include "log.h"
 #include "loop.h"
 #include "nmea.h"
 #include "pair.h"
 #include "pps.h"
 #include "serial.h"
+#include "share.h"
 #include "sock.h"
+#include "statefile.h"
 #include "status.h"
 #include "status_server.h"
 #include "timeutil.h"
@@ -33,6 +36,12 @@
 #define PPS_SILENT_NS (3 * TU_NS_PER_SEC)
 #define NMEA_SILENT_NS (5 * TU_NS_PER_SEC)
 #define MAX_EDGES 16
+/* Bad checksums in a row, or this long without a valid sentence, make
+ * baud auto probe the rate again. */
+#define BAUD_BAD_RUN 8
+#define BAUD_NO_SENTENCE_NS NMEA_SILENT_NS
+/* The state file of the last rate that worked, in state-directory. */
+#define BAUD_STATE_FILE "baud"
 
 struct backoff {
 	int64_t delay;
@@ -72,6 +81,24 @@ struct daemon {
 	bool first_pps_logged;
 	struct log_ratelimit hold_rl;
 	int exit_code;
+
+	/* baud rate: fixed, or auto (the probe of baudprobe.h) */
+	long baud;                /* the port's rate now */
+	bool baud_auto;
+	long good_baud;           /* the last rate that decoded, 0 */
+	long detected_baud;       /* a rate that decoded when probed, 0 */
+	struct baudprobe *probe;  /* non-NULL while probing */
+	struct nmea_decoder *probe_dec;  /* sees the bytes while probing */
+	uint64_t probe_good, probe_bad;  /* its counts at the last look */
+	bool probe_report;        /* report only: back to the fixed rate */
+	bool probe_reported;      /* done for this run without sentences */
+	bool probe_exhaust_logged;
+	int probe_timer;
+	int64_t last_good_mono;   /* last valid sentence at the port's rate */
+	uint64_t good_seen, bad_seen, bytes_at_good;  /* main decoder */
+	unsigned bad_run;         /* bad checksums since the last valid one */
+
+	struct share *share;      /* share-pty, share-tcp; NULL when off */
 };
 
 static int64_t backoff_next(struct backoff *b)
@@ -376,6 +403,9 @@ static void pps_try_open(void *arg)
 /* ---- serial input -------------------------------------------------- */
 
 static void serial_try_open(void *arg);
+static void feed_bytes(struct daemon *d, const unsigned char *buf, size_t n,
+		       int64_t rx, int64_t mono);
+static void baud_opened(struct daemon *d);
 
 static void drain_epochs(struct daemon *d)
 {
@@ -424,9 +454,8 @@ static void serial_read_cb(void *arg, int fd, short revents)
 			log_notice("NMEA data flows again on %s", d->cfg->device);
 			d->nmea_silent = false;
 		}
-		nmea_feed(d->dec, buf, (size_t)n, rx, mono);
 		status_note_bytes(d->status, d->last_rx_mono);
-		drain_epochs(d);
+		feed_bytes(d, buf, (size_t)n, rx, mono);
 		if (d->flush_timer > 0) {
 			loop_cancel_timer(d->loop, d->flush_timer);
 		}
@@ -452,18 +481,18 @@ static void set_char_time(struct daemon *d)
 	int64_t ns = d->cfg->char_time_ns;
 
 	if (ns < 0) {
-		ns = serial_line_char_ns(d->cfg->device, d->cfg->baud, &kind);
+		ns = serial_line_char_ns(d->cfg->device, d->baud, &kind);
 	}
 	nmea_set_char_ns(d->dec, ns);
 	log_notice("reading NMEA from %s at %ld baud (%s)", d->cfg->device,
-		   d->cfg->baud, kind);
+		   d->baud, kind);
 }
 
 static void serial_try_open(void *arg)
 {
 	struct daemon *d = arg;
 	char err[512];
-	int fd = serial_open(d->cfg->device, d->cfg->baud, err, sizeof(err));
+	int fd = serial_open(d->cfg->device, d->baud, err, sizeof(err));
 
 	if (fd < 0) {
 		int64_t delay = backoff_next(&d->serial_backoff);
@@ -476,13 +505,338 @@ static void serial_try_open(void *arg)
 		add_timer(d, tu_now(CLOCK_MONOTONIC) + delay, serial_try_open);
 		return;
 	}
-	set_char_time(d);
 	d->serial_failing = false;
 	backoff_reset(&d->serial_backoff);
 	d->serial_fd = fd;
 	d->last_rx_mono = tu_now(CLOCK_MONOTONIC);
 	status_note_open(d->status, d->last_rx_mono);
 	add_fd(d, fd, serial_read_cb);
+	baud_opened(d);
+}
+
+/* ---- baud rate: auto, and the report-only probe ------------------- */
+
+/*
+ * With baud auto the port is probed at open and again after a run of bad
+ * checksums or BAUD_NO_SENTENCE_NS without a valid sentence.  With a fixed
+ * rate that brings bytes but no valid sentence, the same probe runs once
+ * in report-only mode: it names the rate that decodes (detected_baud, the
+ * log) and returns the port to the configured rate.  While probing, bytes
+ * go to a decoder of their own and never to the pairing: no sample comes
+ * from them.
+ */
+
+static void probe_timer_cb(void *arg);
+
+/* Start counting the main decoder's sentences afresh at the port's rate. */
+static void baud_watch_reset(struct daemon *d)
+{
+	const struct nmea_stats *st = nmea_get_stats(d->dec);
+
+	d->last_good_mono = tu_now(CLOCK_MONOTONIC);
+	d->good_seen = st->sentences;
+	d->bad_seen = st->bad_checksum;
+	d->bytes_at_good = st->bytes;
+	d->bad_run = 0;
+}
+
+static void probe_stop(struct daemon *d)
+{
+	if (d->probe_timer > 0) {
+		loop_cancel_timer(d->loop, d->probe_timer);
+	}
+	d->probe_timer = 0;
+	baudprobe_destroy(d->probe);
+	d->probe = NULL;
+	nmea_decoder_destroy(d->probe_dec);
+	d->probe_dec = NULL;
+	baud_watch_reset(d);
+}
+
+/* Set the port to rate with a fresh decoder for what arrives at it. */
+static int probe_set_rate(struct daemon *d, long rate)
+{
+	char err[256];
+	int r = serial_set_baud(d->serial_fd, rate, err, sizeof(err));
+
+	if (r < 0) {
+		log_warn("%s: %s", d->cfg->device, err);
+		return r;
+	}
+	d->baud = rate;
+	nmea_decoder_destroy(d->probe_dec);
+	d->probe_dec = d->probe != NULL ? nmea_decoder_create(NULL) : NULL;
+	d->probe_good = 0;
+	d->probe_bad = 0;
+	log_debug("baud probe: listening at %ld baud", rate);
+	return 0;
+}
+
+static void probe_arm(struct daemon *d)
+{
+	if (d->probe_timer > 0) {
+		loop_cancel_timer(d->loop, d->probe_timer);
+	}
+	d->probe_timer = add_timer(d, baudprobe_deadline(d->probe),
+				   probe_timer_cb);
+}
+
+static void probe_start(struct daemon *d, bool report)
+{
+	struct baudprobe_config pc;
+
+	baudprobe_config_default(&pc);
+	pc.first = report ? 0 : d->good_baud;
+	pc.skip = report ? d->cfg->baud : 0;
+	nmea_flush(d->dec);
+	drain_epochs(d);
+	d->probe_report = report;
+	d->probe_exhaust_logged = false;
+	d->probe = baudprobe_create(&pc);
+	if (d->probe == NULL ||
+	    probe_set_rate(d, baudprobe_begin(d->probe,
+					      tu_now(CLOCK_MONOTONIC))) < 0 ||
+	    d->probe_dec == NULL) {
+		log_warn("baud probe failed to start: %s rate %ld stays",
+			 d->cfg->device, d->baud);
+		probe_stop(d);
+		return;
+	}
+	probe_arm(d);
+}
+
+static void baud_save(struct daemon *d, long rate)
+{
+	char err[512];
+
+	if (rate == d->good_baud) {
+		return;
+	}
+	d->good_baud = rate;
+	if (statefile_write_long(d->cfg->state_directory, BAUD_STATE_FILE,
+				 rate, err, sizeof(err)) < 0) {
+		log_warn("baud auto: %s (it is only tried first next time)",
+			 err);
+	}
+}
+
+static void set_char_time(struct daemon *d);
+
+static void probe_settled(struct daemon *d)
+{
+	long rate = baudprobe_rate(d->probe);
+
+	d->detected_baud = rate;
+	if (d->probe_report) {
+		log_warn("%s: the receiver sends at %ld baud, not %ld: set baud "
+			 "%ld (or auto)", d->cfg->device, rate, d->cfg->baud,
+			 rate);
+		d->probe_reported = true;
+		probe_set_rate(d, d->cfg->baud);
+	} else {
+		log_notice("baud auto: %s decodes at %ld baud (%llu valid "
+			   "sentences)", d->cfg->device, rate,
+			   (unsigned long long)d->probe_good);
+		baud_save(d, rate);
+		set_char_time(d);
+	}
+	probe_stop(d);
+}
+
+static void probe_exhausted(struct daemon *d)
+{
+	long rates[BAUDPROBE_MAX_RATES];
+	char list[160] = "";
+	int n = baudprobe_order(d->probe, rates), i;
+	size_t len = 0;
+
+	for (i = 0; i < n && len < sizeof(list); i++) {
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%ld",
+					i ? ", " : "", rates[i]);
+	}
+	if (d->probe_report) {
+		log_warn("%s: no rate gives valid NMEA sentences either (tried "
+			 "%s): is this the receiver's port?", d->cfg->device, list);
+		d->probe_reported = true;
+		probe_set_rate(d, d->cfg->baud);
+		probe_stop(d);
+		return;
+	}
+	if (!d->probe_exhaust_logged) {
+		log_warn("baud auto: no rate gives valid NMEA sentences on %s "
+			 "(tried %s): is this the receiver's port? still trying",
+			 d->cfg->device, list);
+		d->probe_exhaust_logged = true;
+	}
+	probe_set_rate(d, baudprobe_rate(d->probe));
+}
+
+static void probe_step(struct daemon *d, enum baudprobe_step step)
+{
+	switch (step) {
+	case BAUDPROBE_LISTEN:
+		return;
+	case BAUDPROBE_SWITCH:
+		probe_set_rate(d, baudprobe_rate(d->probe));
+		break;
+	case BAUDPROBE_EXHAUSTED:
+		probe_exhausted(d);
+		break;
+	case BAUDPROBE_SETTLED:
+		probe_settled(d);
+		return;
+	}
+	if (d->probe != NULL) {
+		probe_arm(d);
+	}
+}
+
+static void probe_timer_cb(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->probe_timer = 0;
+	if (d->probe == NULL) {
+		return;
+	}
+	if (d->serial_fd < 0) {
+		probe_stop(d);
+		return;
+	}
+	probe_step(d, baudprobe_tick(d->probe, tu_now(CLOCK_MONOTONIC)));
+}
+
+static void probe_feed(struct daemon *d, const unsigned char *buf, size_t n)
+{
+	const struct nmea_stats *st;
+	unsigned good, bad;
+
+	nmea_feed(d->probe_dec, buf, n, 0, 0);
+	st = nmea_get_stats(d->probe_dec);
+	good = (unsigned)(st->sentences - d->probe_good);
+	bad = (unsigned)(st->bad_checksum - d->probe_bad);
+	d->probe_good = st->sentences;
+	d->probe_bad = st->bad_checksum;
+	probe_step(d, baudprobe_feed(d->probe, good, bad,
+				     tu_now(CLOCK_MONOTONIC)));
+}
+
+/* After the main decoder took bytes: a run of bad checksums re-probes. */
+static void baud_watch(struct daemon *d)
+{
+	const struct nmea_stats *st = nmea_get_stats(d->dec);
+
+	if (st->sentences > d->good_seen) {
+		baud_watch_reset(d);
+		d->probe_reported = false;
+		return;
+	}
+	d->bad_run += (unsigned)(st->bad_checksum - d->bad_seen);
+	d->bad_seen = st->bad_checksum;
+	if (d->baud_auto && d->bad_run >= BAUD_BAD_RUN) {
+		log_warn("baud auto: %u bad checksums in a row at %ld baud on "
+			 "%s: probing the rate again", d->bad_run, d->baud,
+			 d->cfg->device);
+		probe_start(d, false);
+	}
+}
+
+/* Where serial_read_cb hands its bytes. */
+static void feed_bytes(struct daemon *d, const unsigned char *buf, size_t n,
+		       int64_t rx, int64_t mono)
+{
+	share_write(d->share, buf, n);
+	if (d->probe != NULL) {
+		probe_feed(d, buf, n);
+		return;
+	}
+	nmea_feed(d->dec, buf, n, rx, mono);
+	drain_epochs(d);
+	baud_watch(d);
+}
+
+/* Housekeeping: a while without a valid sentence. */
+static void baud_check(struct daemon *d, int64_t now)
+{
+	const struct nmea_stats *st = nmea_get_stats(d->dec);
+
+	if (d->serial_fd < 0 || d->probe != NULL ||
+	    now - d->last_good_mono <= BAUD_NO_SENTENCE_NS) {
+		return;
+	}
+	if (d->baud_auto) {
+		log_warn("baud auto: no valid sentence at %ld baud on %s for "
+			 "%lld s: probing the rate again", d->baud,
+			 d->cfg->device,
+			 (long long)(BAUD_NO_SENTENCE_NS / TU_NS_PER_SEC));
+		probe_start(d, false);
+	} else if (!d->probe_reported && st->bytes > d->bytes_at_good) {
+		log_warn("%s: bytes but no valid sentence at %ld baud: finding "
+			 "the rate that decodes (report only: the port returns "
+			 "to %ld baud)", d->cfg->device, d->baud, d->baud);
+		probe_start(d, true);
+	}
+}
+
+/* The port was opened at d->baud. */
+static void baud_opened(struct daemon *d)
+{
+	if (d->probe != NULL) {
+		probe_stop(d);
+	}
+	baud_watch_reset(d);
+	if (!d->baud_auto) {
+		set_char_time(d);
+		return;
+	}
+	probe_start(d, false);
+	log_notice("baud auto: probing %s, %ld baud first%s", d->cfg->device,
+		   d->baud, d->good_baud ? " (the last rate that worked)" : "");
+}
+
+/* share-pty, share-tcp: the exact bytes read, for gpsd and others. */
+static int share_start(struct daemon *d, char *err, size_t errlen)
+{
+	const struct gpsppsd_config *cfg = d->cfg;
+
+	if (strcmp(cfg->share_pty, "none") == 0 &&
+	    strcmp(cfg->share_tcp, "none") == 0) {
+		return 0;
+	}
+	d->share = share_create(d->loop, cfg->share_pty, cfg->share_tcp, err,
+				errlen);
+	if (d->share == NULL) {
+		return -EINVAL;
+	}
+	log_notice("sharing the receiver's bytes:%s%s%s%s",
+		   strcmp(cfg->share_pty, "none") ? " pty " : "",
+		   strcmp(cfg->share_pty, "none") ? cfg->share_pty : "",
+		   strcmp(cfg->share_tcp, "none") ? " tcp " : "",
+		   strcmp(cfg->share_tcp, "none") ? cfg->share_tcp : "");
+	return 0;
+}
+
+/* The rate to open at: fixed, or the last one that worked (9600 when
+ * none is known). */
+static void baud_init(struct daemon *d)
+{
+	long v;
+	int r;
+
+	d->baud_auto = d->cfg->baud == 0;
+	d->baud = d->cfg->baud;
+	if (!d->baud_auto) {
+		return;
+	}
+	r = statefile_read_long(d->cfg->state_directory, BAUD_STATE_FILE, &v);
+	if (r == 0 && serial_baud_valid(v)) {
+		d->good_baud = v;
+	} else if (r != -ENOENT) {
+		log_info("baud auto: no usable %s/%s (%s): starting at 9600",
+			 d->cfg->state_directory, BAUD_STATE_FILE,
+			 r == 0 ? "not a rate" : strerror(-r));
+	}
+	d->baud = d->good_baud ? d->good_baud : 9600;
 }
 
 /* ---- housekeeping -------------------------------------------------- */
@@ -510,6 +864,7 @@ static void housekeeping_cb(void *arg)
 	int64_t now = tu_now(CLOCK_MONOTONIC);
 
 	check_silence(d, now);
+	baud_check(d, now);
 	status_server_tick(d->server, now);
 	add_timer(d, now + TU_NS_PER_SEC, housekeeping_cb);
 }
@@ -573,6 +928,8 @@ static int make_status(struct daemon *d, char *err, size_t errlen)
 		.pair = d->pair, .pps = &d->pps, .pps_open = &d->pps_open,
 		.serial_fd = &d->serial_fd, .pps_sock = d->pps_sock,
 		.nmea_sock = d->nmea_sock, .server = &d->server,
+		.baud = &d->baud, .baud_auto = &d->baud_auto,
+		.detected_baud = &d->detected_baud,
 	};
 
 	d->status = status_create(&src, tu_now(CLOCK_MONOTONIC));
@@ -655,6 +1012,11 @@ static int daemon_init(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "signal set-up: %s", strerror(-r));
 		return r;
 	}
+	baud_init(d);
+	r = share_start(d, err, errlen);
+	if (r < 0) {
+		return r;
+	}
 	start_status_server(d);
 	serial_try_open(d);
 	housekeeping_cb(d);
@@ -701,6 +1063,9 @@ static void daemon_fini(struct daemon *d, bool ran)
 	if (d->sigfd >= 0) {
 		close(d->sigfd);
 	}
+	baudprobe_destroy(d->probe);
+	nmea_decoder_destroy(d->probe_dec);
+	share_destroy(d->share);
 	status_server_destroy(d->server);
 	status_destroy(d->status);
 	sock_client_destroy(d->pps_sock);

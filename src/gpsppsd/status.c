@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "rolling.h"
 #include "timeutil.h"
 
@@ -338,9 +339,10 @@ static json_t *receiver_obj(struct status *st, const struct now *now)
 	bool talker = st->have_epoch && st->epoch.talker[0] != '\0';
 
 	set(o, "device", json_string(cfg->device));
-	set(o, "baud", json_integer(cfg->baud));
-	set(o, "baud_mode", json_string("fixed"));
-	set(o, "detected_baud", json_null());
+	set(o, "baud", json_integer(*st->src.baud));
+	set(o, "baud_mode", json_string(*st->src.baud_auto ? "auto" : "fixed"));
+	set(o, "detected_baud", *st->src.detected_baud ?
+	    json_integer(*st->src.detected_baud) : json_null());
 	set(o, "state", json_string(receiver_state(st, now)));
 	set(o, "talker", talker ? json_string(st->epoch.talker) : json_null());
 	receiver_counts(o, nmea_get_stats(st->src.dec));

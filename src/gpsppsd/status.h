@@ -42,6 +42,9 @@ struct status_sources {
 	const struct pps_source *pps;
 	const bool *pps_open;
 	const int *serial_fd;
+	const long *baud;               /* the port's rate now */
+	const bool *baud_auto;
+	const long *detected_baud;      /* 0: none */
 	const struct sock_client *pps_sock;
 	const struct sock_client *nmea_sock;
 	struct status_server *const *server;

@@ -13,10 +13,11 @@
 #include "pps.h"
 #include "serial.h"
 #include "sock.h"
+#include "share.h"
 #include "timeutil.h"
 
 enum conf_type { CT_STR, CT_LONG, CT_BAUD, CT_DUR, CT_AUTODUR, CT_BOOL,
-		 CT_EDGE, CT_PPS, CT_LISTEN };
+		 CT_EDGE, CT_PPS, CT_LISTEN, CT_TCP };
 
 struct conf_key {
 	const char *name;
@@ -35,7 +36,8 @@ static const struct conf_key conf_keys[] = {
 	{ "device", CT_STR, OFF(device), "/dev/serial0", 0, 0,
 	  "serial port of the receiver's NMEA output" },
 	{ "baud", CT_BAUD, OFF(baud), "9600", 4800, 921600,
-	  "serial rate, 4800 to 921600" },
+	  "serial rate, 4800 to 921600, or auto (find it, and again when "
+	  "it changes)" },
 	{ "pps", CT_PPS, OFF(pps), "none", 0, 0,
 	  "PPS input: none, or KIND[:ARG] (see PPS inputs below)" },
 	{ "pps-edge", CT_EDGE, OFF(pps_edge), "rising", 0, 0,
@@ -69,6 +71,14 @@ static const struct conf_key conf_keys[] = {
 	  "(from --baud on a UART, 0 on USB CDC and ptys) or a duration" },
 	{ "debug", CT_BOOL, OFF(debug), "no", 0, 0,
 	  "log debug messages (yes/no)" },
+	{ "state-directory", CT_STR, OFF(state_directory), GPSPPS_STATEDIR,
+	  0, 0, "kept across restarts: the last baud rate that worked" },
+	{ "share-pty", CT_STR, OFF(share_pty), "none", 0, 0,
+	  "re-export the receiver's bytes on a pty linked here "
+	  "(e.g. /run/gpspps/gps0, for gpsd), or none" },
+	{ "share-tcp", CT_TCP, OFF(share_tcp), "none", 0, 0,
+	  "re-export them to TCP clients on ADDR:PORT (PORT alone: "
+	  "127.0.0.1; ADDR alone: port 10110), or none" },
 };
 
 #define N_KEYS ((int)(sizeof(conf_keys) / sizeof(conf_keys[0])))
@@ -150,11 +160,15 @@ static int set_baud(const struct conf_key *k, void *field, const char *v,
 {
 	long baud;
 
+	if (strcmp(v, "auto") == 0) {
+		*(long *)field = 0;
+		return 0;
+	}
 	if (set_long(k, &baud, v, msg, msglen) < 0 ||
 	    !serial_baud_valid(baud)) {
-		snprintf(msg, msglen, "baud: \"%s\" is not a standard rate "
-			 "(4800, 9600, 19200, 38400, 57600, 115200, 230400, "
-			 "460800, 921600)", v);
+		snprintf(msg, msglen, "baud: \"%s\" is not auto or a standard "
+			 "rate (4800, 9600, 19200, 38400, 57600, 115200, "
+			 "230400, 460800, 921600)", v);
 		return -1;
 	}
 	*(long *)field = baud;
@@ -233,8 +247,24 @@ static int set_listen(const struct conf_key *k, void *field, const char *v,
 {
 	/* sizeof(sun_path) - 1 */
 	if (strcmp(v, "none") != 0 && strlen(v) > 107) {
-		snprintf(msg, msglen, "%s: %s is longer than 107 bytes, the "
-			 "limit of a Unix socket's path", k->name, v);
+		/* %.4095s: bounded, or gcc warns that a 32-bit int could
+		 * overflow (-Wformat-truncation, armhf) */
+		snprintf(msg, msglen, "%s: %.4095s is longer than 107 bytes, "
+			 "the limit of a Unix socket's path", k->name, v);
+		return -1;
+	}
+	return set_str(k, field, v, msg, msglen);
+}
+
+static int set_tcp(const struct conf_key *k, void *field, const char *v,
+		   char *msg, size_t msglen)
+{
+	struct share_addr a;
+	char err[200];
+
+	if (strcmp(v, "none") != 0 &&
+	    share_parse_tcp(v, &a, err, sizeof(err)) < 0) {
+		snprintf(msg, msglen, "%s: %s", k->name, err);
 		return -1;
 	}
 	return set_str(k, field, v, msg, msglen);
@@ -252,6 +282,8 @@ static int set_value(const struct conf_key *k, struct gpsppsd_config *cfg,
 		return set_pps(k, field, v, msg, msglen);
 	case CT_LISTEN:
 		return set_listen(k, field, v, msg, msglen);
+	case CT_TCP:
+		return set_tcp(k, field, v, msg, msglen);
 	case CT_LONG:
 		return set_long(k, field, v, msg, msglen);
 	case CT_BAUD:

@@ -23,7 +23,7 @@
 
 struct gpsppsd_config {
 	char device[CONF_PATH_MAX];      /* NMEA serial port */
-	long baud;
+	long baud;                       /* 0: auto (see baudprobe.h) */
 	char pps[CONF_PATH_MAX];         /* --pps spec, "none" for NMEA only */
 	long pps_edge;                   /* enum pps_polarity */
 	char pps_socket[CONF_PATH_MAX];
@@ -39,6 +39,9 @@ struct gpsppsd_config {
 	int64_t idle_flush_ns;           /* close an epoch after this idle */
 	int64_t char_time_ns;            /* -1: auto (serial_line_char_ns) */
 	bool debug;
+	char state_directory[CONF_PATH_MAX]; /* kept across restarts */
+	char share_pty[CONF_PATH_MAX];   /* "none", or the symlink */
+	char share_tcp[CONF_PATH_MAX];   /* "none", or ADDR:PORT */
 	/* Not a key: the config file that was read, "" when none (a missing
 	 * default file); set by the program for the status report. */
 	char config_file[CONF_PATH_MAX];

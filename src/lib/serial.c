@@ -118,6 +118,15 @@ static int configure(int fd, long baud, char *err, size_t errlen)
 	return 0;
 }
 
+int serial_set_baud(int fd, long baud, char *err, size_t errlen)
+{
+	if (!serial_baud_valid(baud)) {
+		snprintf(err, errlen, "unsupported baud rate %ld", baud);
+		return -EINVAL;
+	}
+	return configure(fd, baud, err, errlen);
+}
+
 int serial_open(const char *path, long baud, char *err, size_t errlen)
 {
 	int fd, r;

@@ -32,4 +32,8 @@ int64_t serial_line_char_ns(const char *path, long baud, const char **kind);
  */
 int serial_open(const char *path, long baud, char *err, size_t errlen);
 
+/* Set an open port to another rate (raw 8N1 as serial_open), input
+ * flushed.  Returns 0, or a negative errno with one line in err. */
+int serial_set_baud(int fd, long baud, char *err, size_t errlen);
+
 #endif

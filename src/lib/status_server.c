@@ -378,11 +378,14 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa,
 			 "to another path", path);
 		return -EEXIST;
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a live server with a full queue answers EAGAIN
+	 * rather than making us wait. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		return -errno;
 	}
 	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	r = r == 0 || errno == EAGAIN ? 0 : -1;
 	close(fd);
 	if (r == 0) {
 		snprintf(err, errlen, "status socket %s is in use by another "
@@ -448,8 +451,10 @@ struct status_server *status_server_create(struct loop *l, const char *path,
 
 	err[0] = '\0';
 	if (strlen(path) > STATUS_SERVER_PATH_MAX) {
-		snprintf(err, errlen, "status-socket %s is longer than %d "
-			 "bytes", path, STATUS_SERVER_PATH_MAX);
+		/* %.4095s: bounded, or gcc warns that a 32-bit int could
+		 * overflow (-Wformat-truncation, armhf) */
+		snprintf(err, errlen, "status-socket %.4095s is longer than "
+			 "%d bytes", path, STATUS_SERVER_PATH_MAX);
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));

@@ -17,7 +17,10 @@ set -euo pipefail
 SRC=$(realpath "${1:?source dir}")
 BUILD=$(realpath "${2:?build dir}")
 fail() { echo "FAIL: $*"; exit 1; }
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (the demo runs chronyd)"; exit 77; }
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: needs root (the demo runs chronyd)"
+	exit 77
+fi
 
 work=$(mktemp -d /tmp/gpspps-demo-host-XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -60,4 +63,4 @@ grep -q "selected the PPS refclock" "$work/demo.log" ||
 grep -q "^#\* PPS" "$work/demo.log" ||
 	fail "no '#* PPS' line in the demo's chronyc sources"
 echo "host packages unchanged: ${after//$'\n'/; }"
-echo "PASS: the demo selected PPS with the unpacked chronyd and never ran the host's"
+echo "PASS: the demo selected PPS with the unpacked chronyd, never the host's"

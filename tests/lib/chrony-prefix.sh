@@ -63,7 +63,10 @@ deb=$(ls "$tmp"/chrony_*.deb)
 dpkg-deb -x "$deb" "$tmp/root"
 dpkg-deb -f "$deb" Version >"$tmp/root/VERSION"
 for p in usr/sbin/chronyd usr/bin/chronyc; do
-	[ -x "$tmp/root/$p" ] || { echo "chrony-prefix.sh: $deb has no $p" >&2; exit 1; }
+	if [ ! -x "$tmp/root/$p" ]; then
+		echo "chrony-prefix.sh: $deb has no $p" >&2
+		exit 1
+	fi
 done
 if [ "$ARCH" = "$HOSTARCH" ]; then
 	missing=$(ldd "$tmp/root/usr/sbin/chronyd" "$tmp/root/usr/bin/chronyc" |

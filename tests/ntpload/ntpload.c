@@ -92,6 +92,23 @@ static int parse_source(const char *s, uint32_t *out)
 	return 0;
 }
 
+static int set_option(struct load *l, int c, const char *arg)
+{
+	switch (c) {
+	case 'p':
+		return parse_int(arg, 1, 65535, &l->port);
+	case 'r':
+		return parse_int(arg, 1, MAX_RATE, &l->rate);
+	case 's':
+		return parse_int(arg, 1, MAX_SECONDS, &l->seconds);
+	case 'n':
+		return parse_int(arg, 1, MAX_SOURCES, &l->sources);
+	case 'f':
+		return parse_source(arg, &l->first);
+	}
+	return -1;
+}
+
 static int parse(int argc, char **argv, struct load *l)
 {
 	static const struct option opts[] = {
@@ -105,16 +122,7 @@ static int parse(int argc, char **argv, struct load *l)
 	int c, bad = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': bad |= parse_int(optarg, 1, 65535, &l->port); break;
-		case 'r': bad |= parse_int(optarg, 1, MAX_RATE, &l->rate); break;
-		case 's': bad |= parse_int(optarg, 1, MAX_SECONDS, &l->seconds);
-			break;
-		case 'n': bad |= parse_int(optarg, 1, MAX_SOURCES, &l->sources);
-			break;
-		case 'f': bad |= parse_source(optarg, &l->first); break;
-		default: bad = 1; break;
-		}
+		bad |= set_option(l, c, optarg);
 	}
 	/* the sources must stay inside 127/8 */
 	if (bad || l->port == 0 || l->rate == 0 || l->seconds == 0 ||
@@ -149,7 +157,8 @@ static void send_one(struct load *l, uint64_t k)
 	struct iovec iov = { pkt, sizeof(pkt) };
 	struct msghdr m = { .msg_name = &dst, .msg_namelen = sizeof(dst),
 			    .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+			    .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
 	struct in_pktinfo pi = { 0 };
 	uint64_t tag = k + 1;

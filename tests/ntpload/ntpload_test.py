@@ -40,7 +40,7 @@ from gpspps_harness import (BUILD, Chronyd, Proc, TestDir, fail,  # noqa: E402
 from conf_chrony import SERVE_LAN, dropin_copy, private_copy  # noqa: E402
 
 NTPLOAD = os.path.join(BUILD, "tests", "ntpload", "ntpload")
-RATES = [200, 1000, 4000, 16000]
+RATES = [200, 1000, 4000, 16000, 32000]
 STEP_S = 20
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 

@@ -25,8 +25,12 @@ Scenarios (argv[1]):
            it work); gpsppsd never restarts; the one-shot calibration
            service writes the offset and restarts chronyd; apt remove and
            install with systemd running restart chronyd without and with
-           the refclocks; systemd-analyze verify passes; systemd-analyze
-           security figures are printed and bounded.
+           the refclocks; systemd-analyze verify passes (also for
+           gpspps-metrics.service and .timer); systemd-analyze security
+           figures are printed and bounded.  gpsppsctl status works for a
+           member of adm (the status socket's ACL) and is refused to
+           others; gpspps-metrics.timer, once node_exporter's directory
+           exists, writes gpspps.prom, which promtool accepts.
   multi    two simulated receivers under systemd-nspawn, each read by an
            instance of gpsppsd@.service (gps0, gps1; gpsppsd.service
            disabled), chronyd started at boot with the packaged
@@ -77,7 +81,8 @@ UPGRADE_VERSION_SUFFIX = "+upgradetest"
 # Exposure bounds for `systemd-analyze security` (0 best, 10 worst): the
 # figures measured when the units were written, so a change that weakens
 # the sandbox fails here.
-MAX_EXPOSURE = {"gpsppsd.service": 0.6, "gpspps-calibrate.service": 1.8}
+MAX_EXPOSURE = {"gpsppsd.service": 0.6, "gpspps-calibrate.service": 1.8,
+                "gpspps-metrics.service": 0.9}
 
 
 def run(cmd, check=True, timeout=600, **kw):
@@ -134,8 +139,14 @@ def scenario_build():
         path = line.split()[5].lstrip(".")
         files.add(path)
     want = ["/usr/sbin/gpsppsd", "/usr/bin/gpspps-calibrate",
+            "/usr/sbin/gpsppsctl",
             "/usr/share/man/man8/gpsppsd.8.gz",
             "/usr/share/man/man1/gpspps-calibrate.1.gz",
+            "/usr/share/man/man8/gpsppsctl.8.gz",
+            "/usr/share/bash-completion/completions/gpsppsctl",
+            "/usr/libexec/gpspps/gpspps-status-acl",
+            "/lib/systemd/system/gpspps-metrics.service",
+            "/lib/systemd/system/gpspps-metrics.timer",
             "/etc/gpspps/gpsppsd.conf",
             "/etc/chrony/conf.d/gpspps.conf",
             "/etc/chrony/sources.d/gpspps.sources",
@@ -275,9 +286,14 @@ def check_installed(root, version):
     if not st.startswith("ii") or not st.endswith(version):
         fail(f"gpspps status {st!r}, expected installed {version}")
     for path in ("/usr/sbin/gpsppsd", "/usr/bin/gpspps-calibrate",
+                 "/usr/sbin/gpsppsctl",
                  "/usr/share/man/man8/gpsppsd.8.gz",
                  "/usr/share/man/man1/gpspps-calibrate.1.gz",
-                 "/etc/systemd/system/multi-user.target.wants/gpsppsd.service"):
+                 "/usr/share/man/man8/gpsppsctl.8.gz",
+                 "/usr/share/bash-completion/completions/gpsppsctl",
+                 "/etc/systemd/system/multi-user.target.wants/gpsppsd.service",
+                 "/etc/systemd/system/timers.target.wants/"
+                 "gpspps-metrics.timer"):
         if not root.exists(path):
             fail(f"{path} missing after install")
     pw = root.sh("getent passwd gpspps").stdout.strip().split(":")
@@ -288,9 +304,11 @@ def check_installed(root, version):
         fail(f"gpspps is in groups {groups}, expected gpspps and dialout")
     st = os.stat(root.p("/run/gpspps"))
     gid = int(pw[3])
-    if (st.st_mode & 0o7777) != 0o2750 or st.st_uid != 0 or st.st_gid != gid:
+    if (st.st_mode & 0o7777) != 0o3770 or st.st_uid != 0 or st.st_gid != gid:
         fail(f"/run/gpspps mode {oct(st.st_mode)} uid {st.st_uid} gid "
-             f"{st.st_gid}, expected 2750 root:gpspps")
+             f"{st.st_gid}, expected 3770 root:gpspps")
+    if "gpsppsctl" not in root.sh("gpsppsctl --version").stdout:
+        fail("the installed gpsppsctl does not run")
     conffiles = root.sh("dpkg-query -W -f '${Conffiles}' gpspps").stdout
     if "/etc/gpspps/gpsppsd.conf" not in conffiles:
         fail(f"/etc/gpspps/gpsppsd.conf not a conffile: {conffiles}")
@@ -685,7 +703,7 @@ def check_gpsppsd_process(c, unit="gpsppsd.service"):
 def security_figures(c):
     figures = {}
     for unit in ("gpsppsd.service", "gpspps-calibrate.service",
-                 "chrony.service"):
+                 "gpspps-metrics.service", "chrony.service"):
         r = c.sh(f"systemd-analyze security --no-pager {unit}", check=False)
         m = re.search(r"Overall exposure level for \S+: ([\d.]+) (\w+)",
                       r.stdout)
@@ -787,6 +805,73 @@ def calibrate_service(c):
           f"restarted, NMEA now {n['measured'] * 1e3:+.3f} ms in chronyc")
 
 
+def status_socket_access(c):
+    """gpsppsd's status socket: srw-rw---- gpspps:gpspps plus the ACL entry
+    group:adm:rw- that gpspps-status-acl adds; a user in adm runs
+    gpsppsctl status without root (OK: PPS flows) but may not write
+    chronyd's sockets; a user in neither group is refused with the fix."""
+    st = c.sh("ls -l /run/gpspps/status.sock").stdout.split()
+    if st[0] != "srw-rw----+" or st[2:4] != ["gpspps", "gpspps"]:
+        fail(f"status socket {st}, expected srw-rw----+ (an ACL) "
+             "gpspps gpspps")
+    c.sh("useradd -M -G adm opsadm && useradd -M outsider")
+    r = c.sh("runuser -u opsadm -- gpsppsctl status", check=False)
+    first = (r.stdout.splitlines() or [""])[0]
+    if r.returncode != 0 or not first.startswith("OK: PPS"):
+        fail(f"gpsppsctl status as a member of adm: exit {r.returncode}, "
+             f"{r.stdout}{r.stderr}")
+    r = c.sh("runuser -u opsadm -- test -w /run/gpspps/pps.sock",
+             check=False)
+    if r.returncode == 0:
+        fail("a member of adm may write chronyd's PPS socket")
+    r = c.sh("runuser -u outsider -- gpsppsctl status", check=False)
+    if r.returncode != 2 or "permission denied: join group adm" not in \
+            r.stderr:
+        fail(f"gpsppsctl status as an outsider: exit {r.returncode}, "
+             f"{r.stderr}")
+    print(f"status socket {' '.join(st[:4])}; as a member of adm: "
+          f"{first!r}; an outsider: {r.stderr.strip()!r}")
+
+
+def metrics_timer(c):
+    """gpspps-metrics.timer: enabled, inactive while node_exporter's
+    directory is missing; started once it exists, it writes gpspps.prom
+    (mode 0644, nothing else in the directory) that promtool accepts."""
+    if c.sh("systemctl is-enabled gpspps-metrics.timer",
+            check=False).stdout.strip() != "enabled" or \
+            c.prop("gpspps-metrics.timer", "ActiveState") != "inactive":
+        fail("gpspps-metrics.timer: not enabled, or active without "
+             "/var/lib/prometheus/node-exporter")
+    d = "/var/lib/prometheus/node-exporter"
+    c.sh(f"mkdir -p {d} && systemctl start gpspps-metrics.timer")
+    prom = c.root.p(f"{d}/gpspps.prom")
+    deadline = time.monotonic() + 40
+    while not os.path.exists(prom) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if not os.path.exists(prom):
+        fail("gpspps-metrics.timer wrote no gpspps.prom in 40 s: " + c.sh(
+            "journalctl -b -u gpspps-metrics --no-pager", check=False).stdout)
+    with open(prom) as f:
+        text = f.read()
+    mode = c.sh(f"stat -c %a {d}/gpspps.prom").stdout.strip()
+    names = os.listdir(c.root.p(d))
+    if "\ngpspps_up 1\n" not in text or mode != "644" or \
+            names != ["gpspps.prom"] or \
+            c.prop("gpspps-metrics.service", "Result") != "success":
+        fail(f"gpspps.prom: mode {mode}, directory {names}, service "
+             f"{c.prop('gpspps-metrics.service', 'Result')}:\n{text[:500]}")
+    if shutil.which("promtool"):
+        r = run(["promtool", "check", "metrics"], check=False, input=text)
+        if r.returncode != 0:
+            fail(f"promtool check metrics on gpspps.prom: {r.stdout}"
+                 f"{r.stderr}")
+    sent = re.search(r'gpspps_chronyd_sent_total\{socket="pps"\} (\d+)',
+                     text)
+    print(f"gpspps-metrics.timer: gpspps.prom mode 644, promtool "
+          f"{'accepts it' if shutil.which('promtool') else 'absent'}, "
+          f"{sent.group(1) if sent else '?'} PPS samples sent")
+
+
 def prepare_chrony_and_pty(root, unit):
     """chronyd with -x in the container, and unit (gpsppsd's) allowed the
     simulated receiver's pty."""
@@ -834,7 +919,8 @@ def scenario_systemd():
     try:
         print(f"booted in {time.monotonic() - t0:.1f} s")
         r = c.sh("systemd-analyze verify --man=no gpsppsd.service "
-                 "gpspps-calibrate.service chrony.service 2>&1", check=False)
+                 "gpspps-calibrate.service gpspps-metrics.service "
+                 "gpspps-metrics.timer chrony.service 2>&1", check=False)
         if r.returncode != 0 or r.stdout.strip():
             fail(f"systemd-analyze verify:\n{r.stdout}")
         print("systemd-analyze verify: clean")
@@ -867,6 +953,9 @@ def scenario_systemd():
         n = wait_samples(c, 60, "chronyd started after gpsppsd")
         print(f"sockets srwxrwx--- root:gpspps, chronyd as _chrony: "
               f"{n} PPS samples in {time.monotonic() - t1:.0f} s")
+
+        status_socket_access(c)
+        metrics_timer(c)
 
         c.sh("systemctl restart chrony.service")
         t1 = time.monotonic()

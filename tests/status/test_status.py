@@ -18,6 +18,11 @@ Scenarios (argv[1]):
           silent client and the non-reader are dropped, the 50 get at most
           8 answers and refusals for the rest, and a well-behaved client
           still gets its answer.
+  socket  the socket file's life, without a receiver: mode 0660, removed
+          at exit; a stale one (its daemon killed) replaced; one a live
+          daemon answers on, or a file that is not a socket, left alone
+          with a warning naming it while the daemon runs on; none makes
+          no socket.
 """
 
 import json
@@ -448,9 +453,75 @@ def scenario_abuse():
     print("PASS")
 
 
+# ---- the socket file ------------------------------------------------------
+
+def daemon_alone(d, name, sock):
+    return Proc([prog("gpsppsd"), "--config", "/dev/null",
+                 "--device", f"{d}/no-receiver", "--pps-socket", f"{d}/p.sock",
+                 "--nmea-socket", f"{d}/n.sock", "--status-socket", sock],
+                os.path.join(d, name + ".log"))
+
+
+def answers(sock):
+    try:
+        return status(sock)["daemon"]["pid"]
+    except OSError:
+        return None
+
+
+def expect_warning(p, words, what):
+    time.sleep(0.5)
+    out = p.output()
+    if not p.alive() or not all(w in out for w in words):
+        fail(f"{what}: alive {p.alive()}, log {out!r}")
+    print(f"{what}: {[x for x in out.splitlines() if 'status' in x]}")
+
+
+def scenario_socket():
+    with TestDir("gpspps-status-") as d:
+        sock = f"{d}/status.sock"
+        first = daemon_alone(d, "first", sock)
+        if not wait_path(sock, 5):
+            fail(f"no status socket: {first.output()}")
+        mode = os.stat(sock).st_mode & 0o777
+        if mode != 0o660 or answers(sock) != first.proc.pid:
+            fail(f"socket mode {mode:o}, answered by {answers(sock)}")
+        second = daemon_alone(d, "second", sock)
+        expect_warning(second, [sock, "in use by another process",
+                                "running without a status socket"],
+                       "a second daemon on the same path")
+        second.stop()
+        if answers(sock) != first.proc.pid:
+            fail("the second daemon took the first one's socket")
+        first.stop(sig=9)
+        third = daemon_alone(d, "third", sock)
+        time.sleep(0.5)
+        if answers(sock) != third.proc.pid:
+            fail(f"stale socket not replaced: {third.output()}")
+        if third.stop() != 0 or os.path.exists(sock):
+            fail("socket not removed at exit")
+        with open(sock, "w") as f:
+            f.write("keep me\n")
+        fourth = daemon_alone(d, "fourth", sock)
+        expect_warning(fourth, [sock, "not a socket"],
+                       "a regular file at the path")
+        fourth.stop()
+        with open(sock) as f:
+            if f.read() != "keep me\n":
+                fail("the regular file at the status path was changed")
+        off = daemon_alone(d, "off", "none")
+        time.sleep(0.5)
+        out = off.output()
+        off.stop()
+        if "status socket" in out or os.path.exists(f"{d}/none"):
+            fail(f"status-socket none: {out!r}")
+    print("PASS")
+
+
 def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "chain"
-    {"chain": scenario_chain, "abuse": scenario_abuse}[which]()
+    {"chain": scenario_chain, "abuse": scenario_abuse,
+     "socket": scenario_socket}[which]()
 
 
 if __name__ == "__main__":

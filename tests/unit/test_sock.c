@@ -155,6 +155,28 @@ static void test_client_path_limits(void **state)
 	assert_non_null(strstr(err, "':'"));
 }
 
+/* What the status report shows of the sends below: failures by errno
+ * in order of first appearance, each with a meaning, and the last
+ * delivery. */
+static void check_delivery_stats(const struct sock_stats *st)
+{
+	int64_t now = tu_now(CLOCK_REALTIME);
+
+	assert_int_equal(st->by_errno[0].err, ENOENT);
+	assert_int_equal(st->by_errno[0].count, 1);
+	assert_int_equal(st->by_errno[1].err, ECONNREFUSED);
+	assert_int_equal(st->by_errno[1].count, 1);
+	assert_int_equal(st->by_errno[2].err, 0);
+	assert_int_equal(st->last_errno, 0);
+	assert_true(st->last_sent_ns <= now &&
+		    st->last_sent_ns > now - 10 * TU_NS_PER_SEC);
+	assert_true(st->last_sent_mono_ns > 0);
+	assert_non_null(strstr(sock_errno_meaning(ENOENT), "not running"));
+	assert_non_null(strstr(sock_errno_meaning(EACCES), "doc/install.md"));
+	assert_non_null(strstr(sock_errno_meaning(ECONNREFUSED), "stale"));
+	assert_string_equal(sock_errno_meaning(EIO), strerror(EIO));
+}
+
 /* A real datagram socket stands in for chronyd's: absent first (ENOENT),
  * then bound (delivered, byte for byte), then gone (ECONNREFUSED on the
  * stale file), then back. */
@@ -189,6 +211,7 @@ static void test_client_delivery(void **state)
 	assert_int_equal(sock_client_send(c, &s), 0);
 	assert_int_equal(sock_client_stats(c)->sent, 2);
 	assert_int_equal(sock_client_stats(c)->failed, 2);
+	check_delivery_stats(sock_client_stats(c));
 	close(fd);
 	unlink(path);
 	rmdir(dir);
