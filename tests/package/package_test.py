@@ -37,7 +37,8 @@ Scenarios (argv[1]):
            two-receivers.conf as its drop-in: chronyc sources shows PPS0,
            PPS1, NMA0 and NMA1 with reach, each NMEA line with its own
            receiver's delay (the instance's sockets follow its name, also
-           against a pps-socket line in its file); the instances are as
+           against a pps-socket line in its file), each instance answers
+           gpsppsctl on its own status socket; the instances are as
            confined as gpsppsd.service.  Stopping gpsppsd@gps1 leaves
            receiver 0's samples untouched (refclocks.log keeps getting
            them, PPS0's reach keeps its recent polls, gpsppsd@gps0 never
@@ -50,6 +51,7 @@ the roots.
 """
 
 import glob
+import json
 import os
 import re
 import shutil
@@ -1121,6 +1123,26 @@ def check_multi_wiring(c, s):
         f"{r} reach {s[r]['reach']:o} {s[r]['measured'] * 1e3:+.1f} ms"
         for r in MULTI_REFIDS))
     print(c.sh("chronyc -n sources", check=False).stdout)
+    for name in MULTI_DELAYS:
+        check_instance_status(c, name)
+
+
+def check_instance_status(c, name):
+    """The instance answers on its own status socket, and says it sends to
+    its own chronyd sockets."""
+    sock = f"/run/gpspps/{name}.status.sock"
+    r = c.sh(f"gpsppsctl --socket {sock} --json status", check=False)
+    try:
+        st = json.loads(r.stdout)
+        pps = st["chronyd"]["pps"]
+    except (ValueError, KeyError, TypeError):
+        fail(f"gpsppsctl --socket {sock} status: exit {r.returncode}, "
+             f"{r.stdout[-500:]}{r.stderr[-500:]}")
+    if r.returncode != 0 or pps["path"] != f"/run/gpspps/{name}.pps.sock" \
+            or not pps["sent"]:
+        fail(f"{sock}: exit {r.returncode}, PPS path {pps['path']}, sent "
+             f"{pps['sent']}")
+    print(f"{sock}: PPS to {pps['path']}, {pps['sent']} sent")
 
 
 def check_multi_stop_one(c):
