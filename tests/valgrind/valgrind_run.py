@@ -71,7 +71,8 @@ def run_chains(d, vlog):
     chains = []
     for name, seed, pre in (("memcheck", 41, prefix), ("native", 43, [])):
         sub = os.path.join(d, name)
-        os.mkdir(sub)
+        os.mkdir(sub, 0o700)      # chronyd wants its directory private
+        os.chmod(sub, 0o700)
         chains.append(FaultChain(sub, seed=seed, daemon_prefix=pre,
                                  duration_s=DURATION_S).start())
     vg, native = chains
