@@ -206,7 +206,6 @@ def main():
         if shutil.which(p) is None:
             skip(f"{p} not installed (tests/deps.sh test)")
     with TestDir("gpspps-share-") as d:
-        os.chmod(d, 0o755)     # gpsd may give up root
         tty, share = f"{d}/gps0", f"{d}/gps-share"
         tcp_port = free_port()
         refs = [f"refclock SOCK {d}/pps.sock refid PPS poll 2 precision 1e-7 prefer",
