@@ -311,7 +311,8 @@ def test_version():
     with open(os.path.join(SRC, "meson.build")) as f:
         want = re.search(r"version\s*:\s*'([^']+)'", f.read()).group(1)
     with open(MAN) as f:
-        th = f.readline()
+        # the .TH line: the first that is not a roff comment (SPDX)
+        th = next((ln for ln in f if not ln.startswith('.\\"')), "")
     check(rc == 0 and out.strip() == f"gpsppsctl {want}",
           f"--version printed {out!r} (exit {rc}), meson.build says {want}")
     check(f"gpspps {want}" in th, f"man page header {th.strip()!r}")

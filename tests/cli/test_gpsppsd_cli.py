@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """gpsppsd as a user meets it on the command line, before any receiver.
 
 - --check: "configuration OK" (exit 0) on a good file; on a file with many
@@ -379,7 +380,8 @@ def test_version():
     with open(os.path.join(SRC, "meson.build")) as f:
         want = re.search(r"version\s*:\s*'([^']+)'", f.read()).group(1)
     with open(MAN) as f:
-        th = f.readline()
+        # the .TH line: the first that is not a roff comment (SPDX)
+        th = next((ln for ln in f if not ln.startswith('.\\"')), "")
     check(rc == 0 and out.strip() == f"gpsppsd {want}",
           f"--version printed {out!r} (exit {rc}), meson.build says {want}")
     check(f"gpspps {want}" in th, f"man page header {th.strip()!r} is not "
