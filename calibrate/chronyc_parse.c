@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* chronyc_parse.c - see chronyc_parse.h. */
 #include "chronyc_parse.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * chronyc_parse.h - parsers for the CSV output of `chronyc -c` (pure logic:
  * no I/O; fed text, returns records).  Used on chronyc's live output and on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* chronyc_run.c - see chronyc_run.h. */
 #include "chronyc_run.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * chronyc_run.h - run chronyc (or the command given with --chronyc) and
  * capture what it prints.

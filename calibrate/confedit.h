@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * confedit.h - find a refclock in chrony's configuration and change its
  * `offset` option in place.

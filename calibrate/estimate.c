@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* estimate.c - see estimate.h. */
 #include "estimate.h"
 

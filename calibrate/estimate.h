@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * estimate.h - robust estimate of a refclock's offset from a series of
  * measurements (pure logic: no I/O, no clocks).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * gpspps-calibrate - measure the delay of the NMEA refclock against the
  * clock chronyd is synchronised to, and write the `offset` that cancels

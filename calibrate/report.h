@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * report.h - gpspps-calibrate's final report, for people (text with a
  * histogram) and for programs (--json, through libjansson).  Both print

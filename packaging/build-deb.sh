@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build the gpspps .deb from this tree and check it with lintian.
 #
 # Usage: packaging/build-deb.sh [--ref GIT-REF] [--arch ARCH] [OUTDIR]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The no-hardware demo: a simulated receiver (gpspps-sim on a pty), gpsppsd
 # with simulated PPS, and a real chronyd in a private directory that never
 # touches the system clock (-x).  Prints `chronyc sources` until chronyd

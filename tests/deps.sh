@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Install what building and testing gpspps needs, from the distribution's
 # packages (Debian 12, Ubuntu 24.04).  Installs only what is missing;
 # needs root (or sudo).  Usage: tests/deps.sh [build|test|bench|cross|all]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build gpspps and run every test suite: the README's test command and
 # what CI runs.  Installs missing build/test dependencies first.
 # Usage: tests/run-all.sh [meson test options, e.g. --suite unit]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Print the closing line of a test run from meson's testlog.json:
 'N passed, N failed, N skipped'.  Exit 1 when anything failed or nothing
 ran."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * gpspps-sim - a GPS receiver's NMEA output on a pseudo-terminal.
  *

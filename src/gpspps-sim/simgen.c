@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* simgen.c - see simgen.h. */
 #include "simgen.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * simgen.h - NMEA 0183 receiver burst generator for gpspps-sim (pure logic:
  * no I/O, no clock reads).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* daemon.c - see daemon.h. */
 #include "daemon.h"
 

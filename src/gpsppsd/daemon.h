@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * daemon.h - gpsppsd's run time: the serial port, the PPS source, the
  * decoder, the pairing engine and the two chronyd sockets, wired together

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * gpsppsd - pairs a GPS receiver's NMEA seconds with its PPS edges and
  * feeds chronyd's SOCK refclocks.  Command line and start-up; the run time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * conf.h - gpsppsd settings: one table of keys (name, type, default,
  * range, help) serves the config file, the long options and --help, in

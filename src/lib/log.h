@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * log.h - leveled logging to stderr (systemd-journald picks the level up
  * from the "<N>" prefix when stderr is the journal) with rate limiting for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * loop.h - the single-threaded event loop (poll(2) with file descriptor
  * handlers and one-shot timers on CLOCK_MONOTONIC), in the manner of

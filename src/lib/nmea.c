@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nmea.c - see nmea.h. */
 #include "nmea.h"
 

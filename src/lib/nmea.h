@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * nmea.h - NMEA 0183 time decoder (pure logic: no I/O, no clock reads).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pair.c - see pair.h. */
 #include "pair.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pair.h - pairing PPS edges with NMEA epochs (pure logic: no I/O, no
  * clock reads).

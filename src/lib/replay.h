@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * replay.h - decode an NMEA capture without timing and print the receiver
  * epochs the decoder finds (gpsppsd --replay FILE).

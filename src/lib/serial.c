@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* serial.c - see serial.h. */
 #include "serial.h"
 

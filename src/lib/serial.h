@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * serial.h - the receiver's serial port: raw 8N1 at a fixed baud rate,
  * non-blocking, no modem control hang-ups.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sock.c - chronyd SOCK refclock client; see sock.h. */
 #include "sock.h"
 

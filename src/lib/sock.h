@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sock.h - chronyd's SOCK refclock protocol (see refclock_sock.c in chrony
  * and shared/notes/chrony.md).

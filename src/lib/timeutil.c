@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* timeutil.c - see timeutil.h. */
 #include "timeutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pps.c - PPS backend table and dispatch; see pps.h. */
 #include "pps.h"
 

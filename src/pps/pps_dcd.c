@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pps_dcd.c - PPS on the DCD line of the NMEA serial port: "--pps dcd"
  * ("dcd:ldisc" or "dcd:wait" force one of the two ways below).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pps_gpio.c - PPS from a GPIO line through libgpiod:
  * "--pps gpio:CHIP:LINE".  CHIP is a chip name (gpiochip0), its /dev path,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pps_kernel.c - kernel PPS through the RFC 2783 API (sys/timepps.h):
  * "--pps kernel:/dev/ppsN".  The driver (pps-gpio, pps-ldisc, ...)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pps_sim.c - simulated PPS: an edge at every whole second of the system
  * clock, as a receiver disciplined to true time would give when the system

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pps_util.c - polarity detection and clock conversion; see pps_util.h. */
 #include "pps_util.h"
 

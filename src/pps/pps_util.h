@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pps_util.h - pure helpers shared by the real PPS backends (kernel PPS,
  * libgpiod, serial DCD): polarity detection from the pulse width, and the

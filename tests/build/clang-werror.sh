@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build the whole tree with clang and -Werror (CI's gcc build already
 # does the same with gcc): a warning either compiler gives fails here.
 # Then build gpsppsd and the PPS unit test once more without libgpiod

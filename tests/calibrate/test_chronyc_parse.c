@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of chronyc_parse: the chronyc -c formats, saved snapshots and
  * refclocks.log lines, on lines printed by chrony 4.3 and on bad input. */
 #include <math.h>

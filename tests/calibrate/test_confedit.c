@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of confedit: reading refclock lines as chronyd does, the
  * one-token edit, following include/confdir, and the atomic write. */
 #include <errno.h>

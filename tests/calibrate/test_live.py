@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """gpspps-calibrate live, against the real chain:
 
     gpspps-sim --pty P --delay D --jitter J  ->  gpsppsd --pps sim

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """gpspps-calibrate live mode against a scripted chronyc (--chronyc).
 
 Deterministic and fast, for what a real chronyd cannot be made to do on

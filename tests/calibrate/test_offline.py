@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """gpspps-calibrate offline modes.
 
 --from-log: a generated 24-hour refclocks.log, written as chronyd writes it

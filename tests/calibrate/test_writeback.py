@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """gpspps-calibrate --write on real chrony.conf shapes, crash safety and
 refusals.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The shipped configuration against a real chronyd (4.3 on Debian 12).
 
 Scenarios (argv[1]):

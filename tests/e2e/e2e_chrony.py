@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """End to end: gpspps-sim on a pty -> gpsppsd --pps sim -> a real chronyd.
 
 Scenarios (argv[1]):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_chronyc.c - libFuzzer target for the parsers of outside input in
  * gpspps-calibrate: chronyc -c output (sources, sourcestats, tracking),

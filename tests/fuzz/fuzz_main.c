@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_main.c - runs the fuzz target once on each file given (or each file
  * in each directory given) without libFuzzer, so that every compiler's

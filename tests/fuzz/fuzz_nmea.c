@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_nmea.c - libFuzzer target for the NMEA decoder.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* probe.c - configure-time check that clang can build a libFuzzer target. */
 #include <stddef.h>
 #include <stdint.h>

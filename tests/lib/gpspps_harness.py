@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Test harness: a private, real chronyd and the gpspps programs.
 
 Shared by the end-to-end, calibrator and packaging tests.  chronyd runs as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* testseed.c - see testseed.h. */
 #include "testseed.h"
 

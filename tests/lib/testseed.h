@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * testseed.h - replayable random seeds for the unit tests (as chrony's
  * test/unit -s).  The seed comes from GPSPPS_TEST_SEED, or the clock; it is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build the Debian 12 root that the package tests install into, once, and
 # keep it as a tarball: debootstrap (minbase) plus what a stock system has
 # that matters here (systemd as init, systemd-timesyncd, udev, dbus, iproute2,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The Debian package, built and installed for real (meson suite 'package').
 
 Scenarios (argv[1]):

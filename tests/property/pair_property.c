@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pair_property.c - the pairing engine against a simulated receiver and
  * host over many seconds (default 10^6), where the truth is known.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Replay agreement: our reading of real receiver captures against GPSD's.
 
 usage: check_replay.py DATA_DIR PROGRAM [ARGS...]

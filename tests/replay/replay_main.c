@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * replay_main.c - test-only driver: `replay-driver FILE` does what
  * `gpsppsd --replay FILE` does, so that the replay test can run before (and

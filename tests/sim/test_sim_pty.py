@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """gpspps-sim on a real pty, checked from the reader's side.
 
 Runs the simulator for a few seconds, reads the slave like a daemon would

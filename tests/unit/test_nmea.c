@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_nmea.c - the NMEA decoder: exact cases for every sentence kind,
  * framing faults, dating (midnight, leap second, rollover), bursts, and a

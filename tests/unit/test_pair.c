@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_pair.c - the pairing engine: exact cases and random ones. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_pps_check.c - pps_check (what gpsppsd --check runs) refuses the
  * PPS arguments that the backend's open refuses, with the same message,

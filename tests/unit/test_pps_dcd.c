@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_pps_dcd.c - the DCD backend's TIOCMIWAIT mode (dcd:wait) without a
  * UART: linked with -Wl,--wrap=ioctl, so the modem-status ioctls of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_pps_util.c - polarity from the pulse width, clock conversion. */
 #include <setjmp.h>
 #include <stdarg.h>

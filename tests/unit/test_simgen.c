@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_simgen.c - the receiver simulator's burst generator: framing and
  * checksums, shared labels, date formats, rates, every fault, replay.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_sock.c - SOCK sample encoding: layout, truncation, precision. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_timeutil.c - civil dates, ISO formatting, durations. */
 #include <setjmp.h>
 #include <stdarg.h>

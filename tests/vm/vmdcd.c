@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vmdcd - drive the DCD input of a real 8250 UART in the VM tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vmprobe - read edges from one PPS backend, as ppstest or gpiomon would,
  * and check them: used inside the VM tests and as the libgpiod v2 smoke
