@@ -14,7 +14,7 @@
 
 #include "timeutil.h"
 
-#define MAX_ARGS 16
+#define MAX_ARGS CR_MAX_ARGS
 
 struct stream {
 	int fd;
@@ -141,6 +141,11 @@ int cr_run(const char *command, const char *const *args, int timeout_ms,
 	int ret, i;
 
 	memset(out, 0, sizeof(*out));
+	for (i = 0; args[i] != NULL; i++) {
+		if (i == MAX_ARGS) {
+			return -E2BIG;
+		}
+	}
 	ret = make_pipes(p);
 	if (ret != 0) {
 		return ret;

@@ -13,6 +13,10 @@
 
 #include <stddef.h>
 
+/* Arguments accepted after the command; more is refused (-E2BIG), never
+ * cut: a command run without its last arguments does something else. */
+#define CR_MAX_ARGS 64
+
 /* Output kept per stream; more is read and discarded. */
 #define CR_OUT_MAX (256 * 1024)
 
@@ -29,7 +33,8 @@ struct cr_output {
  * Run `command` with the NULL-terminated args.  Waits at most timeout_ms,
  * then kills the child (SIGKILL) and reaps it.  Returns 0 when the command
  * ran (whatever its exit status; see out->status), or a negative errno
- * when it could not be started.  Free with cr_output_free.
+ * when it could not be started (-E2BIG: more than CR_MAX_ARGS args).
+ * Free with cr_output_free.
  */
 int cr_run(const char *command, const char *const *args, int timeout_ms,
 	   struct cr_output *out);

@@ -101,6 +101,7 @@ static bool is_comment(const char *line, size_t len)
 struct rc_walk {
 	int offset_val;
 	int refid_val;
+	int lock_val;
 	bool noselect;
 };
 
@@ -131,7 +132,7 @@ static int walk_options(const char *line, const struct tok *toks, int n,
 {
 	int i = 3;
 
-	w->offset_val = w->refid_val = -1;
+	w->offset_val = w->refid_val = w->lock_val = -1;
 	w->noselect = false;
 	while (i < n) {
 		if (!is_valued_option(line, &toks[i])) {
@@ -146,6 +147,8 @@ static int walk_options(const char *line, const struct tok *toks, int n,
 			w->offset_val = i + 1;
 		} else if (tok_is(line, &toks[i], "refid")) {
 			w->refid_val = i + 1;
+		} else if (tok_is(line, &toks[i], "lock")) {
+			w->lock_val = i + 1;
 		}
 		i += 2;
 	}
@@ -198,6 +201,13 @@ static int fill_refclock(const char *line, const struct tok *toks, int n,
 		default_refid(out->driver, out->index, out->refid);
 	}
 	out->noselect = w->noselect;
+	out->lock[0] = '\0';
+	if (w->lock_val >= 0) {
+		size_t llen = toks[w->lock_val].end - toks[w->lock_val].start;
+
+		snprintf(out->lock, sizeof(out->lock), "%.*s",
+			 (int)(llen > 4 ? 4 : llen), line + toks[w->lock_val].start);
+	}
 	out->param = tok_dup(line, &toks[2]);
 	if (out->param == NULL) {
 		return -1;

@@ -48,6 +48,7 @@ struct ce_refclock {
 	bool has_offset;
 	double offset;       /* configured offset, 0 when absent */
 	bool noselect;
+	char lock[5];        /* refid named by a `lock` option, "" without */
 };
 
 struct ce_config;

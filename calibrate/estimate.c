@@ -8,6 +8,7 @@
 
 #define Z95 1.959964
 #define MAD_TO_SD 1.482602
+#define HUBER_ITER 100
 
 struct est {
 	double *t;
@@ -258,6 +259,7 @@ struct work {
 	double *sorted;   /* sorted copy, then scratch */
 	double *used;     /* used values in time order */
 	double *scratch;
+	double drift_tau; /* the drift test's correlation time */
 };
 
 static void reject_outliers(const struct est *e, struct work *w,
@@ -280,11 +282,104 @@ static void reject_outliers(const struct est *e, struct work *w,
 	r->n_outliers = e->n - r->n_used;
 }
 
+/* Sign-test interval of the median, for data with no scale (MAD 0). */
+static void median_interval(struct work *w, struct est_result *r,
+			    bool *clamped)
+{
+	size_t n = r->n_used, i;
+
+	for (i = 0; i < n; i++) {
+		double d = w->used[i] - r->median;
+
+		w->scratch[i] = (d > 0) - (d < 0);
+	}
+	r->tau = integrated_tau(w->scratch, n, &r->tau_capped);
+	median_ci(w->sorted, n, r->tau, &r->ci_low, &r->ci_high, clamped);
+}
+
+/* Huber's psi of (x - m) / s into out (time order); returns the fraction
+ * of values inside +-EST_HUBER_K, psi's mean slope. */
+static double huber_psi(const double *x, size_t n, double m, double s,
+			double *out)
+{
+	size_t i, inside = 0;
+
+	for (i = 0; i < n; i++) {
+		double u = (x[i] - m) / s;
+
+		inside += fabs(u) <= EST_HUBER_K;
+		out[i] = fmax(-EST_HUBER_K, fmin(EST_HUBER_K, u));
+	}
+	return (double)inside / (double)n;
+}
+
+/* Huber M-estimate of location at scale s, by iteratively reweighted
+ * means from the median m. */
+static double huber_centre(const double *x, size_t n, double m, double s)
+{
+	int it;
+	size_t i;
+
+	for (it = 0; it < HUBER_ITER; it++) {
+		double sum = 0.0, wsum = 0.0, next;
+
+		for (i = 0; i < n; i++) {
+			double u = fabs(x[i] - m) / s;
+			double wt = u <= EST_HUBER_K ? 1.0 : EST_HUBER_K / u;
+
+			sum += wt * x[i];
+			wsum += wt;
+		}
+		next = sum / wsum;
+		if (fabs(next - m) <= 1e-9 * s) {
+			return next;
+		}
+		m = next;
+	}
+	return m;
+}
+
+/*
+ * The Huber estimate and its interval: variance s^2 E[psi^2] / E[psi']^2
+ * / n (the M-estimate's sandwich), times tau, the correlation time of the
+ * psi series.  Returns false (the estimate not set) when psi has no slope
+ * or the run holds fewer than EST_HUBER_MIN_NEFF independent values.
+ */
+static bool huber_interval(struct work *w, struct est_result *r,
+			   bool *clamped)
+{
+	size_t n = r->n_used, i;
+	double s = r->sigma, slope, a = 0.0, half, m;
+
+	m = huber_centre(w->used, n, r->median, s);
+	slope = huber_psi(w->used, n, m, s, w->scratch);
+	if (slope <= 0.0) {
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		a += w->scratch[i] * w->scratch[i] / (double)n;
+	}
+	r->tau = integrated_tau(w->scratch, n, &r->tau_capped);
+	if (r->warnings & EST_WARN_DRIFT) {
+		/* A step of the delay passes for slow noise: take the
+		 * correlation time the drift test found within blocks. */
+		r->tau = fmin(r->tau, w->drift_tau);
+	}
+	if ((double)n / r->tau < EST_HUBER_MIN_NEFF) {
+		return false;
+	}
+	half = Z95 * s * sqrt(a * r->tau / (double)n) / slope;
+	r->median = m;
+	r->ci_low = m - half;
+	r->ci_high = m + half;
+	*clamped = r->ci_low < r->min || r->ci_high > r->max;
+	return true;
+}
+
 static void centre_and_interval(struct work *w, struct est_result *r)
 {
 	size_t n = r->n_used;
 	bool clamped;
-	size_t i;
 
 	memcpy(w->sorted, w->used, n * sizeof(double));
 	sort_values(w->sorted, n);
@@ -293,16 +388,12 @@ static void centre_and_interval(struct work *w, struct est_result *r)
 	r->max = w->sorted[n - 1];
 	r->p005 = percentile_sorted(w->sorted, n, 0.005);
 	r->p995 = percentile_sorted(w->sorted, n, 0.995);
-	for (i = 0; i < n; i++) {
-		double d = w->used[i] - r->median;
-
-		w->scratch[i] = (d > 0) - (d < 0);
-	}
-	r->tau = integrated_tau(w->scratch, n, &r->tau_capped);
-	r->n_eff = (double)n / r->tau;
-	median_ci(w->sorted, n, r->tau, &r->ci_low, &r->ci_high, &clamped);
-	r->half_width = fmax(r->median - r->ci_low, r->ci_high - r->median);
 	r->sigma = robust_sigma(w->used, n, r->median, w->scratch);
+	if (r->sigma <= 0.0 || !huber_interval(w, r, &clamped)) {
+		median_interval(w, r, &clamped);
+	}
+	r->n_eff = (double)n / r->tau;
+	r->half_width = fmax(r->median - r->ci_low, r->ci_high - r->median);
 	if (clamped) {
 		r->warnings |= EST_WARN_FEW;
 	}
@@ -313,11 +404,13 @@ static void drift(const struct est *e, struct work *w, struct est_result *r)
 	size_t q = e->n / 4;
 	double se1, se4, tau;
 
+	w->drift_tau = 1.0;
 	if (q < 1) {
 		r->first_q = r->last_q = r->drift = r->drift_se = NAN;
 		return;
 	}
 	tau = local_tau(e->x, e->n, w->sorted);
+	w->drift_tau = tau;
 	slice_median(e->x, q, tau, w->scratch, &r->first_q, &se1);
 	slice_median(e->x + e->n - q, q, tau, w->scratch, &r->last_q, &se4);
 	r->drift = r->last_q - r->first_q;
@@ -380,8 +473,8 @@ int est_compute(const struct est *e, struct est_result *r)
 		r->t_first = e->t[0];
 		r->t_last = e->t[e->n - 1];
 		reject_outliers(e, &w, r);
-		centre_and_interval(&w, r);
 		drift(e, &w, r);
+		centre_and_interval(&w, r);
 		sample_sd(e, &w, r);
 		warnings(r);
 		ret = 0;

@@ -12,17 +12,27 @@
  *   centre     the median of all values, m0; MAD = median |x - m0|;
  *              sigma = 1.4826 * MAD (the sd of normal data).
  *   outliers   a value with |x - m0| > EST_OUTLIER_K * max(sigma,
- *              EST_SIGMA_FLOOR) is rejected; the estimate is the median m
- *              of the values left ("used").
- *   interval   95% confidence interval of m by the sign-test (order
- *              statistic) interval, widened for serial correlation: the
- *              count of used values below the median has variance
- *              n * tau / 4 instead of n / 4, where tau is the integrated
- *              autocorrelation time of the signs of (x - m), estimated by
- *              Geyer's initial positive sequence over lags up to
- *              EST_MAX_LAG.  The interval is [x(n/2 - k), x(n/2 + k)] of
- *              the sorted used values with k = 1.96 * sqrt(n * tau) / 2.
- *              n_eff = n / tau.
+ *              EST_SIGMA_FLOOR) is rejected; the others are "used".
+ *   estimate   the Huber M-estimate m of the used values: the root of
+ *              sum psi((x - m) / s) = 0 with psi(u) = max(-K, min(K, u)),
+ *              K = EST_HUBER_K, s = 1.4826 * MAD of the used values about
+ *              their median (found by reweighted means from the median).
+ *              95% efficient for Gaussian noise, where the median is 64%,
+ *              with the median's resistance to what the rejection leaves.
+ *   interval   m +- 1.96 * s * sqrt(E[psi^2] * tau / n) / E[psi'], the
+ *              M-estimate's asymptotic variance widened for serial
+ *              correlation by tau, the integrated autocorrelation time of
+ *              the psi series in time order, estimated by Geyer's initial
+ *              positive sequence over lags up to EST_MAX_LAG.
+ *              n_eff = n / tau.  With a drift warning, tau is at most
+ *              the drift test's (below): a step is no slow noise.
+ *   fallback   This interval rests on tau alone, and tau is estimated
+ *              short from a short correlated run (20 live snapshots can
+ *              look independent): below EST_HUBER_MIN_NEFF independent
+ *              values, and for quantised data with MAD 0 (no scale),
+ *              the estimate is the median with the sign-test (order
+ *              statistic) interval [x(n/2 - k), x(n/2 + k)], k = 1.96 *
+ *              sqrt(n * tau) / 2, tau that of the signs of (x - median).
  *   spread     sigma of the used values, and the 0.5 and 99.5 percentiles.
  *   drift      median of the last quarter of all values minus that of the
  *              first quarter, with its standard error (each quarter's
@@ -51,6 +61,8 @@
 #include <stddef.h>
 
 #define EST_OUTLIER_K 5.0
+#define EST_HUBER_K 1.345         /* in units of s: 95% efficiency */
+#define EST_HUBER_MIN_NEFF 100.0  /* fewer independent values: the median */
 #define EST_SIGMA_FLOOR 1e-6      /* s: quantised data with MAD = 0 */
 #define EST_MAX_LAG 2000          /* autocorrelation lags examined */
 #define EST_DRIFT_BLOCKS 8
@@ -72,10 +84,11 @@ struct est_result {
 	size_t n_used;           /* values left after outlier rejection */
 	size_t n_outliers;
 	double t_first, t_last;  /* time of the first and last value, s */
-	double median;           /* the estimate */
+	double median;           /* the estimate (Huber's, see above) */
 	double ci_low, ci_high;  /* 95% confidence interval */
 	double half_width;       /* max(median - ci_low, ci_high - median) */
-	double sigma;            /* 1.4826 * MAD of the used values */
+	double sigma;            /* 1.4826 * MAD of the used values about
+				  * their median */
 	double min, max;         /* of the used values */
 	double p005, p995;       /* 0.5 and 99.5 percentiles of used values */
 	double outlier_limit;    /* |x - m0| above this was rejected */

@@ -2,7 +2,8 @@
 # The no-hardware demo: a simulated receiver (gpspps-sim on a pty), gpsppsd
 # with simulated PPS, and a real chronyd in a private directory that never
 # touches the system clock (-x).  Prints `chronyc sources` until chronyd
-# selects the PPS refclock, then a little longer, and cleans up.  chronyd is
+# selects the PPS refclock, then a little longer, then gpsppsd's own view
+# (`gpsppsctl status` and `gpsppsctl doctor`), and cleans up.  chronyd is
 # unpacked from the chrony package into the build directory, not installed:
 # the host's time service is left alone.
 # Usage: tests/demo.sh [seconds, default 60]
@@ -17,7 +18,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 "$top/tests/deps.sh" build
 [ -f "$build/build.ninja" ] || meson setup "$build" "$top"
-ninja -C "$build" src/gpsppsd/gpsppsd src/gpspps-sim/gpspps-sim
+ninja -C "$build" src/gpsppsd/gpsppsd src/gpspps-sim/gpspps-sim \
+	src/gpsppsctl/gpsppsctl
 # chronyd and chronyc from Debian's chrony package unpacked in the build
 # directory, not installed: the host's time service stays as it is.  (Not
 # /usr/sbin/chronyd either: Debian's and Ubuntu's AppArmor profile for it
@@ -60,7 +62,8 @@ i=0
 while [ ! -e "$dir/gps0" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 echo "== gpsppsd --device $dir/gps0 --pps sim:jitter=1us"
 "$build/src/gpsppsd/gpsppsd" --config /dev/null --device "$dir/gps0" --pps sim:jitter=1us \
-	--pps-socket "$dir/pps.sock" --nmea-socket "$dir/nmea.sock" 2>&1 &
+	--pps-socket "$dir/pps.sock" --nmea-socket "$dir/nmea.sock" \
+	--status-socket "$dir/status.sock" 2>&1 &
 pids="$pids $!"
 
 end=$(( $(date +%s) + secs ))
@@ -78,6 +81,13 @@ while [ "$(date +%s)" -lt "$end" ]; do
 done
 if [ -n "$selected" ]; then
 	echo "== chronyd selected the PPS refclock fed by gpsppsd ('#* PPS')."
+	ctl="$build/src/gpsppsctl/gpsppsctl"
+	echo "== gpsppsctl status"
+	"$ctl" --socket "$dir/status.sock" status
+	echo "== gpsppsctl doctor"
+	"$ctl" --socket "$dir/status.sock" --conf "$dir/chrony.conf" \
+		--chronyc "$chronyc -h $dir/chronyd.sock -n" doctor ||
+		echo "== gpsppsctl doctor: exit status $?"
 	exit 0
 fi
 echo "== chronyd did not select PPS within $secs s; chronyd log:"

@@ -1,13 +1,14 @@
 #!/bin/sh
 # Install what building and testing gpspps needs, from the distribution's
 # packages (Debian 12, Ubuntu 24.04).  Installs only what is missing;
-# needs root (or sudo).  Usage: tests/deps.sh [build|test|cross|all]
+# needs root (or sudo).  Usage: tests/deps.sh [build|test|bench|cross|all]
 # (cross, also part of all: the armhf and arm64 cross toolchains, qemu-user
-# and those architectures' -dev packages, after dpkg --add-architecture)
+# and those architectures' -dev packages, after dpkg --add-architecture;
+# bench, also part of all: gpsd, socat and stress-ng for tests/bench)
 set -eu
 case "${1:-all}" in
-build | test | cross | all) ;;
-*) echo "usage: $0 [build|test|cross|all]" >&2; exit 2 ;;
+build | test | bench | cross | all) ;;
+*) echo "usage: $0 [build|test|bench|cross|all]" >&2; exit 2 ;;
 esac
 
 # (libc6-dev by name: --no-install-recommends leaves out gcc's Recommends)
@@ -18,6 +19,8 @@ run_pkgs="python3"
 test_pkgs="clang libclang-rt-dev strace man-db valgrind sntp prometheus
 	bash-completion gpsd gpsd-clients"
 vm_pkgs="qemu-system-x86 busybox-static cpio kmod gcc make"
+# The benchmark against gpsd (tests/bench/vs-gpsd).
+bench_pkgs="gpsd socat stress-ng"
 pkg_pkgs="debhelper dpkg-dev fakeroot lintian debootstrap devscripts systemd
 	systemd-container zstd"
 cross_archs="armhf arm64"
@@ -65,8 +68,10 @@ done
 case "${1:-all}" in
 build) want="$build_pkgs $run_pkgs" ;;
 test) want="$build_pkgs $run_pkgs $test_pkgs" ;;
+bench) want="$build_pkgs $run_pkgs $bench_pkgs" ;;
 cross) want="$build_pkgs $cross_pkgs" ;;
-all) want="$build_pkgs $run_pkgs $test_pkgs $vm_pkgs $pkg_pkgs $cross_pkgs" ;;
+all) want="$build_pkgs $run_pkgs $test_pkgs $vm_pkgs $pkg_pkgs $cross_pkgs
+	$bench_pkgs" ;;
 esac
 # Foreign architectures for the cross suites' -dev packages (apt then also
 # reads their package lists).  Debian's mirrors carry every architecture;
@@ -120,3 +125,11 @@ echo "installing:$missing"
 apt_update
 # shellcheck disable=SC2086
 $sudo apt-get install -y -q --no-install-recommends $missing
+# The gpsd package enables its socket-activated service; the benchmark runs
+# its own gpsd, and a system one would hold the SHM segments it uses.
+case " $missing " in
+*" gpsd "*)
+	$sudo systemctl disable --now gpsd.socket gpsd.service 2>/dev/null || true
+	$sudo systemctl mask gpsd.socket gpsd.service 2>/dev/null || true
+	;;
+esac

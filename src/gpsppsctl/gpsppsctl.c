@@ -54,6 +54,9 @@ static void usage(FILE *f)
 "                          include and confdir followed\n"
 "      --chronyc CMD       chronyc command for doctor (default \"chronyc\"),\n"
 "                          e.g. \"chronyc -h /run/chrony/chronyd.sock -n\"\n"
+"      --gpsppsd-conf FILE doctor: gpsppsd's configuration, read when\n"
+"                          gpsppsd does not answer (default\n"
+"                          " GPSPPS_SYSCONFDIR "/gpspps/gpsppsd.conf)\n"
 "      --json              status: the daemon's object unchanged; watch: one\n"
 "                          object per line; doctor: its checks as JSON\n"
 "      --timeout DUR       wait at most DUR for each answer (default 3s)\n"
@@ -69,12 +72,14 @@ static void usage(FILE *f)
 
 enum {
 	OPT_SOCKET = 256, OPT_CONF, OPT_CHRONYC, OPT_JSON, OPT_TIMEOUT,
+	OPT_GPSPPSD_CONF,
 };
 
 static const struct option long_opts[] = {
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "conf", required_argument, NULL, OPT_CONF },
 	{ "chronyc", required_argument, NULL, OPT_CHRONYC },
+	{ "gpsppsd-conf", required_argument, NULL, OPT_GPSPPSD_CONF },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "count", required_argument, NULL, 'n' },
@@ -121,6 +126,7 @@ static int set_option(struct ctl_args *a, int c, const char *arg)
 	case OPT_SOCKET: a->o.socket = arg; return 0;
 	case OPT_CONF: a->o.conf = arg; return 0;
 	case OPT_CHRONYC: a->o.chronyc = arg; return 0;
+	case OPT_GPSPPSD_CONF: a->o.gpsppsd_conf = arg; return 0;
 	case OPT_JSON: a->o.json = true; return 0;
 	case OPT_TIMEOUT: return parse_timeout(arg, &a->o.timeout_ms);
 	case 'n': return parse_count(arg, &a->count);

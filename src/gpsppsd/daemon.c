@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "baudprobe.h"
+#include "burst.h"
 #include "log.h"
 #include "loop.h"
 #include "nmea.h"
@@ -59,6 +60,11 @@ struct daemon {
 	bool serial_failing;      /* an open failure was logged */
 	int flush_timer;
 	int64_t last_rx_mono;
+	/* burst gathering (burst.h): the port is not watched meanwhile */
+	struct burst_pacer *pacer;
+	int gather_timer;
+	int64_t gather_real, gather_mono;  /* dates of the last read */
+	int64_t char_ns;          /* bytes dated back by this (0: not) */
 	bool nmea_silent;         /* silence was logged */
 
 	/* PPS input */
@@ -426,12 +432,21 @@ static void flush_cb(void *arg)
 	drain_epochs(d);
 }
 
+static void gather_stop(struct daemon *d)
+{
+	if (d->gather_timer > 0) {
+		loop_cancel_timer(d->loop, d->gather_timer);
+	}
+	d->gather_timer = 0;
+}
+
 static void serial_lost(struct daemon *d, const char *why)
 {
 	int64_t delay = backoff_next(&d->serial_backoff);
 
 	log_warn("lost %s (%s); reopening in %lld s", d->cfg->device, why,
 		 (long long)(delay / TU_NS_PER_SEC));
+	gather_stop(d);
 	loop_remove_fd(d->loop, d->serial_fd);
 	close(d->serial_fd);
 	d->serial_fd = -1;
@@ -440,38 +455,162 @@ static void serial_lost(struct daemon *d, const char *why)
 	add_timer(d, tu_now(CLOCK_MONOTONIC) + delay, serial_try_open);
 }
 
-static void serial_read_cb(void *arg, int fd, short revents)
+/* A read that got nothing or failed: false when the port is lost. */
+static bool serial_read_failed(struct daemon *d, ssize_t n, short revents)
 {
-	struct daemon *d = arg;
-	unsigned char buf[512];
-	ssize_t n = read(fd, buf, sizeof(buf));
-	int64_t rx = tu_now(CLOCK_REALTIME);
-	int64_t mono = tu_now(CLOCK_MONOTONIC_RAW);
-
-	if (n > 0) {
-		d->last_rx_mono = tu_now(CLOCK_MONOTONIC);
-		if (d->nmea_silent) {
-			log_notice("NMEA data flows again on %s", d->cfg->device);
-			d->nmea_silent = false;
-		}
-		status_note_bytes(d->status, d->last_rx_mono);
-		feed_bytes(d, buf, (size_t)n, rx, mono);
-		if (d->flush_timer > 0) {
-			loop_cancel_timer(d->loop, d->flush_timer);
-		}
-		d->flush_timer = add_timer(d, d->last_rx_mono +
-					   d->cfg->idle_flush_ns, flush_cb);
-		return;
-	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR) &&
 	    !(revents & (POLLHUP | POLLERR))) {
-		return;
+		return true;
 	}
 	if (n == 0 || (revents & (POLLHUP | POLLERR))) {
 		serial_lost(d, n == 0 ? "hang-up" : "device error");
 	} else {
 		serial_lost(d, strerror(errno));
 	}
+	return false;
+}
+
+static void serial_got_data(struct daemon *d)
+{
+	d->last_rx_mono = tu_now(CLOCK_MONOTONIC);
+	if (d->nmea_silent) {
+		log_notice("NMEA data flows again on %s", d->cfg->device);
+		d->nmea_silent = false;
+	}
+	status_note_bytes(d->status, d->last_rx_mono);
+}
+
+static void serial_read_cb(void *arg, int fd, short revents);
+
+/* The burst is over: watch the port again, and close the epoch when the
+ * line has been idle for idle-flush. */
+static void gather_end(struct daemon *d)
+{
+	int64_t last = burst_pacer_last_data(d->pacer);
+
+	if (add_fd(d, d->serial_fd, serial_read_cb) < 0) {
+		return;
+	}
+	if (d->flush_timer > 0) {
+		loop_cancel_timer(d->loop, d->flush_timer);
+	}
+	d->flush_timer = add_timer(d, last + d->cfg->idle_flush_ns, flush_cb);
+}
+
+/* Bytes gathered since the last read came some time between it and now:
+ * date them in pieces spread over that span, so that a line busy all
+ * along shows no gap the decoder would take for the start of a burst. */
+#define GATHER_PIECE 4
+
+static void feed_spread(struct daemon *d, const unsigned char *buf, size_t n,
+			int64_t real, int64_t mono)
+{
+	size_t pieces = (n + GATHER_PIECE - 1) / GATHER_PIECE, j;
+	int64_t dr = real - d->gather_real, dm = mono - d->gather_mono;
+
+	for (j = 0; j < pieces; j++) {
+		size_t off = j * GATHER_PIECE;
+		size_t len = n - off < GATHER_PIECE ? n - off : GATHER_PIECE;
+		int64_t k = (int64_t)(j + 1);
+
+		feed_bytes(d, buf + off, len,
+			   d->gather_real + dr * k / (int64_t)pieces,
+			   d->gather_mono + dm * k / (int64_t)pieces);
+	}
+	d->gather_real = real;
+	d->gather_mono = mono;
+}
+
+/* Read everything the port holds; returns the byte count, or -1 when the
+ * port was lost. */
+static ssize_t gather_read(struct daemon *d)
+{
+	unsigned char buf[4096];
+	int64_t real = tu_now(CLOCK_REALTIME);
+	int64_t mono = tu_now(CLOCK_MONOTONIC_RAW);
+	ssize_t n, total = 0;
+
+	while ((n = read(d->serial_fd, buf, sizeof(buf))) > 0) {
+		feed_spread(d, buf, (size_t)n, real, mono);
+		total += n;
+		if ((size_t)n < sizeof(buf)) {
+			break;
+		}
+	}
+	if (n <= 0 && !serial_read_failed(d, n, 0)) {
+		return -1;
+	}
+	return total;
+}
+
+static void gather_cb(void *arg)
+{
+	struct daemon *d = arg;
+	ssize_t n;
+	int64_t next;
+
+	d->gather_timer = 0;
+	n = gather_read(d);
+	if (n < 0) {
+		return;
+	}
+	if (n > 0) {
+		serial_got_data(d);
+		drain_epochs(d);
+	}
+	next = burst_pacer_next(d->pacer, tu_now(CLOCK_MONOTONIC), (size_t)n);
+	if (next < 0) {
+		gather_end(d);
+		return;
+	}
+	d->gather_timer = add_timer(d, next, gather_cb);
+}
+
+/*
+ * The first byte of a burst woke us: it came before the wake-up, so date
+ * the read by the loop's wake-up time rather than by a clock read after
+ * read() and after whatever handlers ran first.  Where bytes are dated
+ * back at the line rate (a UART), that holds only for bytes that were
+ * there at the wake-up: if the read came later than half a character
+ * after it, more may have come since, and the read's own time is used.
+ */
+static void serial_read_time(struct daemon *d, int64_t *rx, int64_t *mono)
+{
+	int64_t now = tu_now(CLOCK_REALTIME);
+	int64_t now_mono = tu_now(CLOCK_MONOTONIC_RAW);
+
+	loop_wake_time(d->loop, rx, mono);
+	if (*rx == 0 || (d->char_ns > 0 && now - *rx > d->char_ns / 2)) {
+		*rx = now;
+		*mono = now_mono;
+	}
+}
+
+/* Date the first byte of a burst, then stop watching the port and gather
+ * the rest of the burst at the pacer's deadlines. */
+static void serial_read_cb(void *arg, int fd, short revents)
+{
+	struct daemon *d = arg;
+	unsigned char buf[512];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	int64_t rx, mono;
+
+	serial_read_time(d, &rx, &mono);
+	if (n <= 0) {
+		serial_read_failed(d, n, revents);
+		return;
+	}
+	serial_got_data(d);
+	d->gather_real = rx;
+	d->gather_mono = mono;
+	feed_bytes(d, buf, (size_t)n, rx, mono);
+	if (d->flush_timer > 0) {
+		loop_cancel_timer(d->loop, d->flush_timer);
+		d->flush_timer = 0;
+	}
+	loop_remove_fd(d->loop, fd);
+	d->gather_timer = add_timer(d, burst_pacer_start(d->pacer,
+				    d->last_rx_mono, (size_t)n), gather_cb);
 }
 
 /* Date bytes within a read by the line rate only where there is one. */
@@ -484,6 +623,7 @@ static void set_char_time(struct daemon *d)
 		ns = serial_line_char_ns(d->cfg->device, d->baud, &kind);
 	}
 	nmea_set_char_ns(d->dec, ns);
+	d->char_ns = ns;
 	log_notice("reading NMEA from %s at %ld baud (%s)", d->cfg->device,
 		   d->baud, kind);
 }
@@ -741,7 +881,7 @@ static void baud_watch(struct daemon *d)
 	}
 }
 
-/* Where serial_read_cb hands its bytes. */
+/* Where the serial path (serial_read_cb, feed_spread) hands its bytes. */
 static void feed_bytes(struct daemon *d, const unsigned char *buf, size_t n,
 		       int64_t rx, int64_t mono)
 {
@@ -975,7 +1115,9 @@ static int make_modules(struct daemon *d, char *err, size_t errlen)
 	d->loop = loop_create();
 	d->dec = nmea_decoder_create(&no);
 	d->pair = pair_create(&pc);
-	if (d->loop == NULL || d->dec == NULL || d->pair == NULL) {
+	d->pacer = burst_pacer_create(serial_char_ns(cfg->baud));
+	if (d->loop == NULL || d->dec == NULL || d->pair == NULL ||
+	    d->pacer == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -1072,6 +1214,7 @@ static void daemon_fini(struct daemon *d, bool ran)
 	sock_client_destroy(d->nmea_sock);
 	pair_destroy(d->pair);
 	nmea_decoder_destroy(d->dec);
+	burst_pacer_destroy(d->pacer);
 	loop_destroy(d->loop);
 }
 

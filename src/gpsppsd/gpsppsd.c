@@ -3,10 +3,13 @@
  * feeds chronyd's SOCK refclocks.  Command line and start-up; the run time
  * is in daemon.c.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -202,6 +205,29 @@ static int parse_args(int argc, char **argv, struct gpsppsd_config *cfg,
 /* --check: the PPS argument as the backend's open will parse it (a bad
  * kind was already refused by the config key), without opening any
  * device.  0, or -1 with the message printed. */
+/* mlockall and sched-priority, as chronyd's -m and -P: a refusal is
+ * logged with its fix, and the daemon runs on without. */
+static void apply_realtime(const struct gpsppsd_config *cfg)
+{
+	struct sched_param sp = { .sched_priority = (int)cfg->sched_priority };
+
+	if (cfg->lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+		log_warn("mlockall: %s; raise the memory lock limit (ulimit -l, "
+			 "systemd LimitMEMLOCK=infinity) or give CAP_IPC_LOCK",
+			 strerror(errno));
+	}
+	if (cfg->sched_priority <= 0) {
+		return;
+	}
+	if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0) {
+		log_warn("sched-priority %ld: %s; run as root or with "
+			 "CAP_SYS_NICE (systemd: CPUSchedulingPolicy=fifo)",
+			 cfg->sched_priority, strerror(errno));
+		return;
+	}
+	log_notice("running at SCHED_FIFO priority %ld", cfg->sched_priority);
+}
+
 static int load_config(int argc, char **argv, struct gpsppsd_config *cfg,
 		       struct cmdline *cl)
 {
@@ -253,5 +279,6 @@ int main(int argc, char **argv)
 	}
 	log_init("gpsppsd", cfg.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO,
 		 getenv("JOURNAL_STREAM") != NULL);
+	apply_realtime(&cfg);
 	return daemon_run(&cfg, cl.dump ? stdout : NULL);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "rolling.h"
 #include "timeutil.h"
 

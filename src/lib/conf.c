@@ -69,6 +69,11 @@ static const struct conf_key conf_keys[] = {
 	{ "char-time", CT_AUTODUR, OFF(char_time_ns), "auto", 0, 10 * MS,
 	  "time of one character, to date bytes within a read: auto "
 	  "(from --baud on a UART, 0 on USB CDC and ptys) or a duration" },
+	{ "sched-priority", CT_LONG, OFF(sched_priority), "0", 0, 99,
+	  "SCHED_FIFO real-time priority 1 to 99, as chronyd -P "
+	  "(0: normal scheduling)" },
+	{ "mlockall", CT_BOOL, OFF(lock_memory), "no", 0, 0,
+	  "lock the daemon's memory against paging (yes/no)" },
 	{ "debug", CT_BOOL, OFF(debug), "no", 0, 0,
 	  "log debug messages (yes/no)" },
 	{ "state-directory", CT_STR, OFF(state_directory), GPSPPS_STATEDIR,

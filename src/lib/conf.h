@@ -38,6 +38,8 @@ struct gpsppsd_config {
 	long confirm;
 	int64_t idle_flush_ns;           /* close an epoch after this idle */
 	int64_t char_time_ns;            /* -1: auto (serial_line_char_ns) */
+	long sched_priority;             /* SCHED_FIFO priority, 0: none */
+	bool lock_memory;                /* mlockall */
 	bool debug;
 	char state_directory[CONF_PATH_MAX]; /* kept across restarts */
 	char share_pty[CONF_PATH_MAX];   /* "none", or the symlink */

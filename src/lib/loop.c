@@ -37,6 +37,7 @@ struct loop {
 	uint64_t next_gen, next_seq;
 	bool quit;
 	uint64_t wakeups;
+	int64_t wake_real, wake_raw;
 };
 
 #define LOOP_INITIAL_CAP 16
@@ -299,6 +300,8 @@ int loop_run(struct loop *l)
 		}
 		r = poll(l->pfd, (nfds_t)n,
 			 poll_timeout_ms(l, tu_now(CLOCK_MONOTONIC)));
+		l->wake_real = tu_now(CLOCK_REALTIME);
+		l->wake_raw = tu_now(CLOCK_MONOTONIC_RAW);
 		l->wakeups++;
 		if (r < 0 && errno != EINTR) {
 			return -errno;
@@ -314,6 +317,13 @@ int loop_run(struct loop *l)
 void loop_quit(struct loop *l)
 {
 	l->quit = true;
+}
+
+void loop_wake_time(const struct loop *l, int64_t *real_ns,
+		    int64_t *mono_raw_ns)
+{
+	*real_ns = l->wake_real;
+	*mono_raw_ns = l->wake_raw;
 }
 
 uint64_t loop_wakeups(const struct loop *l)

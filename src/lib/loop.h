@@ -45,6 +45,13 @@ void loop_cancel_timer(struct loop *l, int id);
 int loop_run(struct loop *l);
 void loop_quit(struct loop *l);
 
+/* CLOCK_REALTIME and CLOCK_MONOTONIC_RAW (ns) read once as poll() last
+ * returned, before any handler ran (chrony's SCH_GetLastEventTime): the
+ * time to date the event that woke a handler by.  0, 0 before the first
+ * wake-up. */
+void loop_wake_time(const struct loop *l, int64_t *real_ns,
+		    int64_t *mono_raw_ns);
+
 /* Counters for the health report: poll wake-ups so far. */
 uint64_t loop_wakeups(const struct loop *l);
 

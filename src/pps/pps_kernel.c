@@ -7,7 +7,9 @@
  * Why a timer and not poll(): before a 2025 kernel fix, poll() on
  * /dev/ppsN reports the device always readable, so a poll loop would spin.
  * Instead deadline() asks the core to call read() a few milliseconds after
- * each expected edge (last edge + 1 s) and at most 200 ms apart otherwise;
+ * each expected edge (last edge + 1 s), so that a steady pulse costs one
+ * wake-up a second, and every 200 ms while none is expected (before the
+ * first edge, after a missed one);
  * read() fetches with a zero timeout, which never blocks.  The fetch only
  * holds the newest capture of each kind, so fetching at least once a
  * second loses nothing; sequence gaps count the pulses missed.
@@ -237,16 +239,23 @@ static int64_t kpps_deadline(struct pps_source *src)
 	struct kpps_state *s = src->priv;
 	int64_t real = tu_now(CLOCK_REALTIME);
 	int64_t mono = tu_now(CLOCK_MONOTONIC);
-	int64_t next = real + KPPS_POLL_NS;
+	int64_t next = 0;
 	int k;
 
+	/* The next expected edge of either kind; none (no edge yet, or one
+	 * missed): search every KPPS_POLL_NS. */
 	for (k = 0; k < 2; k++) {
 		int64_t expect = s->last_real[k] + TU_NS_PER_SEC +
 				 KPPS_AFTER_EDGE_NS;
 
-		if (s->last_real[k] != 0 && expect > real && expect < next) {
+		if (s->last_real[k] != 0 && expect > real &&
+		    expect <= real + TU_NS_PER_SEC + KPPS_AFTER_EDGE_NS &&
+		    (next == 0 || expect < next)) {
 			next = expect;
 		}
+	}
+	if (next == 0) {
+		next = real + KPPS_POLL_NS;
 	}
 	return mono + (next - real);
 }

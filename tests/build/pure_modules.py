@@ -19,7 +19,7 @@ import sys
 PURE = [
     "src/lib/timeutil", "src/lib/nmea", "src/lib/pair", "src/pps/pps_util",
     "src/gpspps-sim/simgen", "calibrate/chronyc_parse", "calibrate/estimate",
-    "src/lib/rolling", "src/lib/status_request",
+    "src/lib/rolling", "src/lib/burst", "src/lib/status_request",
     "src/gpsppsctl/ctl_json", "src/gpsppsctl/ctl_text",
     "src/gpsppsctl/ctl_summary", "src/gpsppsctl/ctl_watchline",
     "src/gpsppsctl/ctl_metrics",

@@ -32,6 +32,12 @@ static void test_parse_line(void **state)
 	assert_string_equal(rc.refid, "NMEA");
 	assert_true(rc.has_offset && rc.offset == 0.35);
 	assert_true(rc.noselect);
+	assert_string_equal(rc.lock, "");
+	free(rc.param);
+	/* lock REFID: the refclock it pairs with */
+	assert_int_equal(ce_parse_refclock_line(S(
+		"refclock SOCK /p.sock refid PPS lock NMEA prefer"), 1, &rc), 1);
+	assert_string_equal(rc.lock, "NMEA");
 	free(rc.param);
 	/* no refid: driver's first 3 letters + index; case; tabs; CR LF */
 	assert_int_equal(ce_parse_refclock_line(S(

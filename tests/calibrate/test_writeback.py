@@ -25,14 +25,13 @@ import os
 import re
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from gpspps_harness import (SRC, TestDir, fail, private_chronyd,  # noqa: E402
-                            prog)
+from gpspps_harness import (SRC, TestDir, fail, huber_estimate,  # noqa: E402
+                            private_chronyd, prog)
 
 CAL = prog("gpspps-calibrate")
 STRACE = shutil.which("strace")
@@ -295,7 +294,7 @@ def test_shape(name, files, target, extra, configured):
                      snap, "--write"] + extra)
         if r.returncode != 0:
             fail(f"{name}: exit {r.returncode}\n{r.stdout}\n{r.stderr}")
-        expect = configured + statistics.median(MEASURED)
+        expect = configured + huber_estimate(MEASURED)
         value = f"{expect:.6f}"
         with open(tpath, "rb") as f:
             new = f.read()

@@ -398,10 +398,10 @@ def test_completion():
           f"{sorted(verbs)}")
     check(complete("gpsppsctl wa") == {"watch"}, "completing 'wa'")
     per_verb = {
-        "status": longs - {"--count", "--output"},
+        "status": longs - {"--count", "--output", "--gpsppsd-conf"},
         "doctor": longs - {"--count", "--output"},
-        "watch": longs - {"--output"},
-        "metrics": longs - {"--count", "--json"},
+        "watch": longs - {"--output", "--gpsppsd-conf"},
+        "metrics": longs - {"--count", "--json", "--gpsppsd-conf"},
     }
     for verb, want in per_verb.items():
         got = complete(f"gpsppsctl {verb} --")

@@ -8,7 +8,12 @@ Scenarios (argv[1]):
            example and the sources file shows the PPS and NMEA refclocks
            with the shipped poll and selection options, and one source per
            server line of the sources file; the leap-second zone loads.
-           `gpsppsd --check` accepts the package's gpsppsd.conf.
+           `gpsppsd --check` accepts the package's gpsppsd.conf.  The
+           two-receiver example parses, differs from the drop-in only in
+           its refclock lines (four, with the drop-in's options, on the
+           sockets gpsppsd@.service uses), and a running chronyd with it
+           shows PPS0, PPS1, NMA0 and NMA1 (refids have at most four
+           characters), the NMEA lines noselect.
   serve    a serving chronyd with the drop-in and the LAN example (allow
            changed to 127.0.0.1), fed by gpsppsd from gpspps-sim, selects
            the PPS; a second chronyd, an NTP client on loopback, syncs from
@@ -33,6 +38,7 @@ from gpspps_harness import (BUILD, SRC, Chronyd, Proc, TestDir,  # noqa: E402
 DROPIN = os.path.join(BUILD, "chrony-conf", "gpspps.conf")
 SOURCES = os.path.join(SRC, "chrony-conf", "gpspps.sources")
 SERVE_LAN = os.path.join(SRC, "chrony-conf", "serve-lan.conf")
+TWO = os.path.join(BUILD, "chrony-conf", "two-receivers.conf")
 NOTE = "chrony-conf/gpspps.conf.in"
 
 
@@ -93,8 +99,74 @@ def check_leap_zone(c):
 GPSPPSD_CONF = os.path.join(SRC, "packaging", "gpsppsd.conf")
 
 
+def refclock_options(words):
+    """A refclock line's options but refid and prefer, as a dict."""
+    opts = {}
+    i = 3
+    while i < len(words):
+        if words[i] in ("prefer", "noselect"):
+            opts[words[i]] = True
+            i += 1
+        else:
+            opts[words[i]] = words[i + 1]
+            i += 2
+    opts.pop("refid", None)
+    opts.pop("prefer", None)
+    return opts
+
+
+def check_two_receivers_shape(rundir):
+    """two-receivers.conf is the drop-in with four refclocks: the same
+    other directives, each refclock with the options of the drop-in's
+    line of its kind, on gpsppsd@NAME.service's socket names."""
+    one = directives(DROPIN)
+    two = directives(TWO)
+    if [w for w in one if w[0] != "refclock"] != \
+            [w for w in two if w[0] != "refclock"]:
+        fail(f"{TWO}: directives other than refclock differ from {DROPIN}")
+    kinds = {os.path.basename(w[2]).split(".")[0]: refclock_options(w)
+             for w in one if w[0] == "refclock"}
+    got = {}
+    for w in (w for w in two if w[0] == "refclock"):
+        refid = w[w.index("refid") + 1]
+        kind = {"PPS": "pps", "NMA": "nmea"}.get(refid[:-1], refid)
+        n = refid[-1]
+        if w[2] != f"{rundir}/gps{n}.{kind}.sock":
+            fail(f"{TWO}: {refid} reads {w[2]}, gpsppsd@gps{n} sends to "
+                 f"{rundir}/gps{n}.{kind}.sock")
+        if refclock_options(w) != kinds.get(kind):
+            fail(f"{TWO}: {refid} options {refclock_options(w)} differ from "
+                 f"the drop-in's {kind} line {kinds.get(kind)}")
+        got[refid] = "prefer" in w
+    if got != {"PPS0": True, "NMA0": False, "PPS1": False, "NMA1": False}:
+        fail(f"{TWO}: refclocks (refid: prefer) {got}, expected PPS0 "
+             "(prefer), NMA0, PPS1, NMA1")
+
+
+def two_receivers_run(rundir):
+    with TestDir() as d:
+        names = [f"gps{n}.{k}.sock" for n in (0, 1) for k in ("pps", "nmea")]
+        conf = private_copy(TWO, os.path.join(d, "two.conf"),
+                            [(f"{rundir}/{n}", f"{d}/{n}") for n in names])
+        with Chronyd(d, extra=[f"include {conf}"]) as c:
+            time.sleep(2)
+            if c.proc.poll() is not None:
+                fail(f"chronyd exited with {TWO}: {c.log_tail()}")
+            s = c.sources()
+            for refid in ("PPS0", "PPS1", "NMA0", "NMA1"):
+                if s.get(refid, {}).get("poll") != 4:
+                    fail(f"{refid} missing or not poll 4: {s}")
+            if s["NMA0"]["state"] != "?" or s["NMA1"]["state"] != "?":
+                fail(f"the NMEA lines of {TWO} are not noselect: {s}")
+            missing = [n for n in names if not os.path.exists(f"{d}/{n}")]
+            if missing:
+                fail(f"chronyd did not create {missing}")
+    print("chronyd ran with two-receivers.conf: PPS0 PPS1 NMA0 NMA1, "
+          "the four sockets created")
+
+
 def scenario_accept():
-    for path in (DROPIN, SERVE_LAN):
+    for path in (DROPIN, SERVE_LAN, TWO):
         parse_only(path)
     # The package's /etc/gpspps/gpsppsd.conf, and the socket paths it
     # implies, agree with the drop-in.
@@ -111,6 +183,8 @@ def scenario_accept():
                     not w[1].startswith(rundir + "/"):
                 fail(f"{GPSPPSD_CONF}: {w[0]} {w[1]} is not under {rundir}")
     print("gpsppsd --check accepts packaging/gpsppsd.conf")
+    check_two_receivers_shape(rundir)
+    two_receivers_run(rundir)
     with TestDir() as d:
         conf = dropin_copy(d)
         srcdir = os.path.join(d, "sources.d")

@@ -76,8 +76,10 @@ def ensure_root():
 
 def sh(script, timeout=900, check=True):
     """Run a shell script in the root; prints and returns its output."""
-    inner = ('mount --rbind /dev "$0/dev" && mount -t proc proc "$0/proc" '
-             '&& exec chroot "$0" /usr/bin/env -i '
+    # The root bound on itself: / is then a mount point in the chroot, as
+    # unshare --mount there (the e2e demo test) needs.
+    inner = ('mount --bind "$0" "$0" && mount --rbind /dev "$0/dev" && '
+             'mount -t proc proc "$0/proc" && exec chroot "$0" /usr/bin/env -i '
              'PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 HOME=/root '
              'DEBIAN_FRONTEND=noninteractive /bin/bash -o pipefail -c "$1"')
     r = subprocess.run(["unshare", "--mount", "--pid", "--fork",

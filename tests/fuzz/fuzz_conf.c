@@ -10,7 +10,7 @@
  *   the same errors on the same lines (a bad line cannot hide the next),
  *   and a line refused leaves the configuration as it was;
  * - every value set lies within its key's range (baud a standard rate,
- *   durations and counts within their bounds, strings non-empty and
+ *   or 0 for auto; durations and counts within their bounds, strings non-empty and
  *   NUL-terminated inside their buffers);
  * - conf_validate and conf_check_startup print one line per error.
  */
@@ -90,7 +90,7 @@ static int terminated(const char *s)
 
 static void check_ranges(const struct gpsppsd_config *c)
 {
-	check(serial_baud_valid(c->baud));
+	check(c->baud == 0 || serial_baud_valid(c->baud)); /* 0: auto */
 	check(terminated(c->device) && terminated(c->pps) &&
 	      terminated(c->pps_socket) && terminated(c->nmea_socket));
 	check(c->pps_edge >= PPS_EDGE_RISING && c->pps_edge <= PPS_EDGE_AUTO);

@@ -345,3 +345,54 @@ def status_request(path, timeout=2):
                 break
             data += chunk
     return json.loads(data)
+
+
+def _geyer_tau(c):
+    """Integrated autocorrelation time of a series, by Geyer's initial
+    positive sequence (as calibrate/estimate.c)."""
+    n = len(c)
+    mean = sum(c) / n
+    c = [x - mean for x in c]
+    c0 = sum(x * x for x in c)
+    if c0 <= 0 or n < 4:
+        return 1.0
+
+    def rho(k):
+        return sum(c[i] * c[i + k] for i in range(n - k)) / c0
+
+    total, j, maxlag = 0.0, 0, min(n // 2, 2000)
+    while 2 * j + 1 <= maxlag:
+        g = rho(2 * j) + rho(2 * j + 1)
+        if g <= 0:
+            break
+        total += g
+        j += 1
+    return max(1.0, -1.0 + 2.0 * total)
+
+
+def huber_estimate(values):
+    """The calibrator's estimate as gpspps-calibrate(1) states it, written
+    again from the man page: values beyond 5 robust sd (at least 5 us) of
+    the median rejected; then the Huber M-estimate (K = 1.345, scale 1.4826
+    MAD of the values left) when they hold at least 100 independent values
+    (n / tau of the clipped residuals), else their median (always the case
+    under 100 values, and when that MAD is 0).  Runs with a drift warning
+    are not covered."""
+    import statistics
+    m0 = statistics.median(values)
+    s0 = 1.482602 * statistics.median(abs(v - m0) for v in values)
+    used = [v for v in values if abs(v - m0) <= 5.0 * max(s0, 1e-6)]
+    med = m = statistics.median(used)
+    s = 1.482602 * statistics.median(abs(v - m) for v in used)
+    if s <= 0 or len(used) < 100:
+        return med
+    for _ in range(100):
+        w = [1.0 if abs(v - m) <= 1.345 * s else 1.345 * s / abs(v - m)
+             for v in used]
+        nxt = sum(wi * v for wi, v in zip(w, used)) / sum(w)
+        if abs(nxt - m) <= 1e-9 * s:
+            m = nxt
+            break
+        m = nxt
+    psi = [max(-1.345, min(1.345, (v - m) / s)) for v in used]
+    return m if len(used) / _geyer_tau(psi) >= 100 else med

@@ -23,6 +23,19 @@ uint64_t test_seed_init(void)
 	return seed;
 }
 
+uint64_t test_seed_fixed(uint64_t seed)
+{
+	const char *env = getenv("GPSPPS_TEST_SEED");
+
+	if (env != NULL && *env != '\0') {
+		seed = strtoull(env, NULL, 0);
+	}
+	state = seed ? seed : 1;
+	printf("seed: %llu (GPSPPS_TEST_SEED=%llu to replay)\n",
+	       (unsigned long long)seed, (unsigned long long)seed);
+	return seed;
+}
+
 uint64_t test_rand(void)
 {
 	state ^= state >> 12;

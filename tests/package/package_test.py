@@ -31,6 +31,19 @@ Scenarios (argv[1]):
            member of adm (the status socket's ACL) and is refused to
            others; gpspps-metrics.timer, once node_exporter's directory
            exists, writes gpspps.prom, which promtool accepts.
+  multi    two simulated receivers under systemd-nspawn, each read by an
+           instance of gpsppsd@.service (gps0, gps1; gpsppsd.service
+           disabled), chronyd started at boot with the packaged
+           two-receivers.conf as its drop-in: chronyc sources shows PPS0,
+           PPS1, NMA0 and NMA1 with reach, each NMEA line with its own
+           receiver's delay (the instance's sockets follow its name, also
+           against a pps-socket line in its file), each instance answers
+           gpsppsctl on its own status socket; the instances are as
+           confined as gpsppsd.service.  Stopping gpsppsd@gps1 leaves
+           receiver 0's samples untouched (refclocks.log keeps getting
+           them, PPS0's reach keeps its recent polls, gpsppsd@gps0 never
+           restarts) while PPS1 gets none; starting it again brings PPS1
+           back; apt remove stops both instances.
 
 Needs root, debootstrap, zstd, and network to a Debian mirror the first
 time (the root is cached in $GPSPPS_BUILD/package/).  GPSPPS_KEEP=1 keeps
@@ -38,6 +51,7 @@ the roots.
 """
 
 import glob
+import json
 import os
 import re
 import shutil
@@ -139,11 +153,13 @@ def scenario_build():
             "/etc/chrony/conf.d/gpspps.conf",
             "/etc/chrony/sources.d/gpspps.sources",
             "/lib/systemd/system/gpsppsd.service",
+            "/lib/systemd/system/gpsppsd@.service",
             "/lib/systemd/system/gpspps-calibrate.service",
             "/lib/systemd/system/chrony.service.d/gpspps.conf",
             "/usr/lib/tmpfiles.d/gpspps.conf",
             "/lib/udev/rules.d/60-gpspps.rules",
-            "/usr/share/doc/gpspps/install.md"]
+            "/usr/share/doc/gpspps/install.md",
+            "/usr/share/doc/gpspps/examples/two-receivers.conf"]
     missing = [w for w in want if w not in files]
     if missing:
         fail(f"{deb} lacks {missing}")
@@ -674,8 +690,8 @@ def proc_user(c, pid):
     return c.sh(f"stat -c %U /proc/{pid}").stdout.strip()
 
 
-def check_gpsppsd_process(c):
-    pid = c.prop("gpsppsd.service", "MainPID")
+def check_gpsppsd_process(c, unit="gpsppsd.service"):
+    pid = c.prop(unit, "MainPID")
     st = c.sh(f"cat /proc/{pid}/status").stdout
     fields = dict(re.findall(r"^(\w+):\s+(.*)$", st, re.M))
     user = proc_user(c, pid)
@@ -858,8 +874,9 @@ def metrics_timer(c):
           f"{sent.group(1) if sent else '?'} PPS samples sent")
 
 
-def prepare_root_for_boot(root):
-    """Test-only settings, each an administrator's kind of change."""
+def prepare_chrony_and_pty(root, unit):
+    """chronyd with -x in the container, and unit (gpsppsd's) allowed the
+    simulated receiver's pty."""
     with open(root.p("/etc/default/chrony"), "w") as f:
         # -x: chronyd never touches the clock (and the container has no
         # CAP_SYS_TIME anyway); -F 1 as Debian ships it.
@@ -869,11 +886,16 @@ def prepare_root_for_boot(root):
     with open(os.path.join(d, "test.conf"), "w") as f:
         # The container has no CAP_SYS_TIME; with -x chronyd needs none.
         f.write("[Unit]\nConditionCapability=\n")
-    d = root.p("/etc/systemd/system/gpsppsd.service.d")
+    d = root.p(f"/etc/systemd/system/{unit}.d")
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "test.conf"), "w") as f:
         # The simulated receiver is a pty.
         f.write("[Service]\nDeviceAllow=char-pts rw\n")
+
+
+def prepare_root_for_boot(root):
+    """Test-only settings, each an administrator's kind of change."""
+    prepare_chrony_and_pty(root, "gpsppsd.service")
     with open(root.p("/etc/systemd/system/gpspps-sim.service"), "w") as f:
         f.write(SIM_UNIT)
     os.symlink("/etc/systemd/system/gpspps-sim.service",
@@ -979,13 +1001,239 @@ def scenario_systemd():
     root.remove()
 
 
+# --- several receivers: gpsppsd@.service ----------------------------------------
+
+# Each simulated receiver has its own NMEA delay, so that chronyd's NMA0
+# and NMA1 show which receiver feeds which refclock.
+MULTI_DELAYS = {"gps0": 0.35, "gps1": 0.25}
+MULTI_REFIDS = ("PPS0", "NMA0", "PPS1", "NMA1")
+
+SIM_UNIT_MULTI = """[Unit]
+Description=simulated GPS receiver {name} on a pty (test only)
+[Service]
+User=gpspps
+RuntimeDirectory=gpspps-sim-{name}
+ExecStart=/usr/bin/gpspps-sim --pty /run/gpspps-sim-{name}/tty --baud 9600 \
+--delay {delay}
+[Install]
+WantedBy=multi-user.target
+"""
+
+# gps1's file names the one-receiver PPS socket: the template's
+# instance-named sockets must win over it.
+INSTANCE_TEST_CONF = """# test: simulated receiver {name}
+device /run/gpspps-sim-{name}/tty
+baud 9600
+pps sim:jitter=2us,seed={seed}
+{extra}"""
+
+
+def prepare_root_multi(root):
+    """What doc/install.md's "Several receivers" says to do, on the
+    simulated receivers: a file per receiver, the two-receiver chrony
+    drop-in, gpsppsd.service disabled and two instances enabled."""
+    prepare_chrony_and_pty(root, "gpsppsd@.service")
+    for i, (name, delay) in enumerate(MULTI_DELAYS.items()):
+        unit = f"gpspps-sim-{name}.service"
+        with open(root.p(f"/etc/systemd/system/{unit}"), "w") as f:
+            f.write(SIM_UNIT_MULTI.format(name=name, delay=delay))
+        os.symlink(f"/etc/systemd/system/{unit}",
+                   root.p(f"/etc/systemd/system/multi-user.target.wants/"
+                          f"{unit}"))
+        extra = "pps-socket /run/gpspps/pps.sock\n" if i == 1 else ""
+        with open(root.p(f"/etc/gpspps/{name}.conf"), "w") as f:
+            f.write(INSTANCE_TEST_CONF.format(name=name, seed=3 + i,
+                                              extra=extra))
+    root.sh("cp /usr/share/doc/gpspps/examples/two-receivers.conf "
+            "/etc/chrony/conf.d/gpspps.conf && "
+            "systemctl disable gpsppsd.service 2>&1 && "
+            "systemctl enable gpsppsd@gps0.service gpsppsd@gps1.service 2>&1")
+
+
+def multi_counts(c):
+    """refclocks.log lines per refid."""
+    return {r: refclock_lines(c, r) for r in MULTI_REFIDS}
+
+
+def multi_journal(c):
+    return c.sh("ls -l /run/gpspps; journalctl -b -n 40 -u 'gpsppsd@*' "
+                "-u chrony --no-pager", check=False).stdout
+
+
+def wait_all_four(c, timeout):
+    """All four refclocks get samples: new lines in refclocks.log and reach
+    in chronyc sources; returns the sources."""
+    n0 = multi_counts(c)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        s = chrony_sources(c)
+        n = multi_counts(c)
+        if all(n[r] > n0[r] + 3 and s.get(r, {}).get("reach", 0) > 0
+               for r in MULTI_REFIDS):
+            return s
+        time.sleep(1)
+    fail(f"not all of {MULTI_REFIDS} got samples in {timeout} s: "
+         f"sources {chrony_sources(c)}, refclocks.log lines "
+         f"{multi_counts(c)} (from {n0}):\n{multi_journal(c)}")
+
+
+def check_multi_boot(c):
+    """After boot: chronyd, both instances and no gpsppsd.service; the
+    instance sockets are chronyd's, group gpspps, in /run/gpspps."""
+    for unit in ("chrony.service", "gpsppsd@gps0.service",
+                 "gpsppsd@gps1.service"):
+        if c.prop(unit, "ActiveState") != "active":
+            fail(f"{unit} not active after boot:\n{multi_journal(c)}")
+    if c.prop("gpsppsd.service", "ActiveState") == "active":
+        fail("gpsppsd.service runs although disabled")
+    socks = [f"/run/gpspps/{n}.{k}.sock" for n in MULTI_DELAYS
+             for k in ("pps", "nmea")]
+    st = c.sh("stat -c '%n %A %U %G' " + " ".join(socks)).stdout
+    for line in st.splitlines():
+        if not line.endswith(" srwxrwx--- root gpspps"):
+            fail(f"instance socket {line}, expected srwxrwx--- root gpspps")
+    r = c.sh("systemd-analyze verify --man=no gpsppsd@gps0.service "
+             "gpsppsd@gps1.service 2>&1", check=False)
+    if r.returncode != 0 or r.stdout.strip():
+        fail(f"systemd-analyze verify gpsppsd@gps0.service:\n{r.stdout}")
+    r = c.sh("systemd-analyze security --no-pager gpsppsd@gps0.service",
+             check=False)
+    m = re.search(r"Overall exposure level for \S+: ([\d.]+) (\w+)", r.stdout)
+    bound = MAX_EXPOSURE["gpsppsd.service"]
+    if not m or float(m.group(1)) > bound:
+        fail(f"gpsppsd@gps0.service exposure over gpsppsd.service's "
+             f"{bound}: {r.stdout[-500:]}")
+    for unit in ("gpsppsd@gps0.service", "gpsppsd@gps1.service"):
+        check_gpsppsd_process(c, unit)
+    print(f"booted: chronyd and gpsppsd@gps0, @gps1 as gpspps (CapEff 0, "
+          f"NoNewPrivs, seccomp), {len(socks)} sockets srwxrwx--- "
+          f"root:gpspps; verify clean; gpsppsd@gps0.service exposure "
+          f"{m.group(1)} {m.group(2)}")
+
+
+def check_multi_wiring(c, s):
+    """Each NMEA refclock shows its own receiver's delay (offset 0.0
+    configured): the instance -> socket -> refid chain is right."""
+    for n, (name, delay) in enumerate(MULTI_DELAYS.items()):
+        got = s[f"NMA{n}"]["measured"]
+        if abs(got - delay) > 0.01:
+            fail(f"NMA{n} measures {got:+.4f} s, receiver {name} is "
+                 f"{delay} s late: instances cross-wired? {s}")
+    print("chronyc sources: " + ", ".join(
+        f"{r} reach {s[r]['reach']:o} {s[r]['measured'] * 1e3:+.1f} ms"
+        for r in MULTI_REFIDS))
+    print(c.sh("chronyc -n sources", check=False).stdout)
+    for name in MULTI_DELAYS:
+        check_instance_status(c, name)
+
+
+def check_instance_status(c, name):
+    """The instance answers on its own status socket, and says it sends to
+    its own chronyd sockets."""
+    sock = f"/run/gpspps/{name}.status.sock"
+    r = c.sh(f"gpsppsctl --socket {sock} --json status", check=False)
+    try:
+        st = json.loads(r.stdout)
+        pps = st["chronyd"]["pps"]
+    except (ValueError, KeyError, TypeError):
+        fail(f"gpsppsctl --socket {sock} status: exit {r.returncode}, "
+             f"{r.stdout[-500:]}{r.stderr[-500:]}")
+    if r.returncode != 0 or pps["path"] != f"/run/gpspps/{name}.pps.sock" \
+            or not pps["sent"]:
+        fail(f"{sock}: exit {r.returncode}, PPS path {pps['path']}, sent "
+             f"{pps['sent']}")
+    print(f"{sock}: PPS to {pps['path']}, {pps['sent']} sent")
+
+
+def check_multi_stop_one(c):
+    """Stopping gpsppsd@gps1 leaves receiver 0's samples untouched."""
+    pid0 = c.prop("gpsppsd@gps0.service", "MainPID")
+    c.sh("systemctl stop gpsppsd@gps1.service")
+    time.sleep(1)   # a sample sent just before the stop may still land
+    n0 = multi_counts(c)
+    t0 = time.monotonic()
+    # Two whole polls (2^4 s) after the stop, and margin.
+    time.sleep(40)
+    n = multi_counts(c)
+    dt = time.monotonic() - t0
+    s = chrony_sources(c)
+    grown = {r: n[r] - n0[r] for r in MULTI_REFIDS}
+    # One sample a second each, on a loaded machine: at least 3/4 of them.
+    for r in ("PPS0", "NMA0"):
+        if grown[r] < 0.75 * dt:
+            fail(f"{r} got {grown[r]} samples in {dt:.0f} s with "
+                 f"gpsppsd@gps1 stopped, expected about {dt:.0f}:\n"
+                 f"{multi_journal(c)}")
+    if grown["PPS1"] or grown["NMA1"]:
+        fail(f"gpsppsd@gps1 stopped, yet PPS1/NMA1 got {grown}")
+    if s["PPS0"]["reach"] & 3 != 3 or s["PPS1"]["reach"] & 1:
+        fail(f"after two polls: PPS0 reach {s['PPS0']['reach']:o} (the last "
+             f"two polls should have samples), PPS1 {s['PPS1']['reach']:o} "
+             "(the last should have none)")
+    if c.prop("gpsppsd@gps0.service", "MainPID") != pid0 or \
+            c.prop("gpsppsd@gps0.service", "NRestarts") != "0":
+        fail("gpsppsd@gps0 restarted when gpsppsd@gps1 stopped")
+    print(f"gpsppsd@gps1 stopped for {dt:.0f} s: PPS0 +{grown['PPS0']}, "
+          f"NMA0 +{grown['NMA0']}, PPS1 +{grown['PPS1']}, NMA1 "
+          f"+{grown['NMA1']} refclocks.log lines; reach PPS0 "
+          f"{s['PPS0']['reach']:o}, PPS1 {s['PPS1']['reach']:o}; "
+          "gpsppsd@gps0 never restarted")
+
+
+def check_multi_restart_and_remove(c):
+    c.sh("systemctl start gpsppsd@gps1.service")
+    wait_all_four(c, 60)
+    print("gpsppsd@gps1 started again: PPS1 and NMA1 get samples")
+    c.sh("rm -f /usr/sbin/policy-rc.d")
+    apt(c, "remove gpspps")
+    active = c.sh("systemctl list-units --no-legend --plain --state=active "
+                  "'gpsppsd@*'", check=False).stdout.strip()
+    if active:
+        fail(f"instances still running after apt remove: {active}")
+    s = chrony_sources(c)
+    if any(r in s for r in MULTI_REFIDS) or \
+            c.prop("chrony.service", "ActiveState") != "active":
+        fail(f"chronyd after apt remove: {s}")
+    print("apt remove: both instances stopped, chronyd runs without the "
+          "four refclocks")
+
+
+def scenario_multi():
+    need_tools("zstd", "systemd-nspawn", "nsenter")
+    deb = ensure_deb()
+    ensure_base()
+    root = Root("multi")
+    apt_install(root, root.add_deb(deb))
+    prepare_root_multi(root)
+    t0 = time.monotonic()
+    c = Container(root)
+    try:
+        print(f"booted in {time.monotonic() - t0:.1f} s")
+        check_multi_boot(c)
+        s = wait_all_four(c, 90)
+        # The NMEA lines' measured offsets settle after a poll or two.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not all(
+                abs(s[f"NMA{n}"]["measured"] - d) < 0.01
+                for n, d in enumerate(MULTI_DELAYS.values())):
+            time.sleep(2)
+            s = chrony_sources(c)
+        check_multi_wiring(c, s)
+        check_multi_stop_one(c)
+        check_multi_restart_and_remove(c)
+        print(f"total {time.monotonic() - t0:.0f} s")
+    finally:
+        c.stop()
+    root.remove()
+
+
 def main():
     # meson's timeout sends SIGTERM: unwind, so that finally blocks power
     # the container off.
     signal.signal(signal.SIGTERM, lambda *a: sys.exit("SIGTERM"))
     scenario = sys.argv[1] if len(sys.argv) > 1 else "build"
     {"build": scenario_build, "install": scenario_install,
-     "systemd": scenario_systemd}[scenario]()
+     "systemd": scenario_systemd, "multi": scenario_multi}[scenario]()
     print("PASS")
 
 

@@ -119,8 +119,8 @@ static void test_fixture_samples(void **state)
 		"\ngpspps_receiver_sentences_total{type=\"GSV\"} 360\n",
 		"\ngpspps_receiver_bad_checksums_total 2\n",
 		"\ngpspps_pairing_held_total{reason=\"warmup\"} 3\n",
-		"\ngpspps_chronyd_failed_total{socket=\"nmea\","
-		"errno=\"ENOENT\"} 2\n",
+		("\ngpspps_chronyd_failed_total{socket=\"nmea\","
+		 "errno=\"ENOENT\"} 2\n"),
 		"\ngpspps_chronyd_sent_total{socket=\"pps\"} 115\n",
 		"\ngpspps_nmea_delay_median_seconds 0.35\n",
 		"\ngpspps_pairing_last_offset_seconds -1.2e-08\n",
