@@ -686,16 +686,44 @@ static void byte_time(const struct nmea_decoder *dec, size_t i,
 	*mono_ns = date_back(dec->chunk_mono_ns, back, dec->prev_mono_ns);
 }
 
-/* The current sentence ends (good or bad) at chunk byte i. */
-static void end_sentence(struct nmea_decoder *dec, size_t i, bool good)
+/* The current sentence ends (good or bad), its last byte received at
+ * rx_ns / mono_ns. */
+static void end_sentence_at(struct nmea_decoder *dec, bool good,
+			    int64_t rx_ns, int64_t mono_ns)
 {
 	if (!good) {
 		dec->stats.dropped_bytes += dec->len;
 	}
-	byte_time(dec, i, &dec->end_rx_ns, &dec->end_mono_ns);
+	dec->end_rx_ns = rx_ns;
+	dec->end_mono_ns = mono_ns;
 	dec->have_end = true;
 	dec->len = 0;
 	dec->star = 0;
+}
+
+/* The current sentence ends (good or bad) at chunk byte i. */
+static void end_sentence(struct nmea_decoder *dec, size_t i, bool good)
+{
+	int64_t rx_ns, mono_ns;
+
+	byte_time(dec, i, &rx_ns, &mono_ns);
+	end_sentence_at(dec, good, rx_ns, mono_ns);
+}
+
+/* The current sentence is cut by the start character at chunk byte i: it
+ * ended at the byte before it (the previous chunk's last byte when i is
+ * 0).  Dating its end at the start character would hide the idle gap
+ * before it: after a flood of '$' (or of lines cut short) the first clean
+ * burst would join the flood's burst and be dated at its first byte. */
+static void cut_sentence(struct nmea_decoder *dec, size_t i)
+{
+	int64_t rx_ns = dec->prev_rx_ns, mono_ns = dec->prev_mono_ns;
+
+	dec->stats.bad_checksum++;
+	if (i > 0) {
+		byte_time(dec, i - 1, &rx_ns, &mono_ns);
+	}
+	end_sentence_at(dec, false, rx_ns, mono_ns);
 }
 
 static void bad_sentence(struct nmea_decoder *dec, size_t i)
@@ -722,7 +750,7 @@ static void start_sentence(struct nmea_decoder *dec, char c, size_t i)
 	if (dec->len > 0) {
 		/* A start character inside a sentence: the partial one had no
 		 * checksum yet. */
-		bad_sentence(dec, i);
+		cut_sentence(dec, i);
 	}
 	byte_time(dec, i, &dec->start_rx_ns, &dec->start_mono_ns);
 	if (starts_burst(dec)) {

@@ -973,6 +973,39 @@ static void test_burst_fast_reads(void **state)
 	nmea_decoder_destroy(dec);
 }
 
+/* A start character cuts the partial sentence before it: that one ended
+ * at its own last byte, not at the '$' that cut it.  After a flood of
+ * '$' (or of lines cut short) and an idle line, the clean burst starts a
+ * burst of its own, not one dated at the flood's first byte. */
+static void test_burst_after_cut_sentence(void **state)
+{
+	static const char *const floods[] = { "$$$$$$$$", "$GPRMC,01234" };
+	const int64_t t0 = INT64_C(1900000000) * SEC;
+	struct nmea_epoch ep;
+	char flood[512];
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(floods) / sizeof(floods[0]); k++) {
+		struct nmea_decoder *dec = timed_decoder();
+		int64_t t, clean;
+
+		flood[0] = '\0';
+		while (strlen(flood) + strlen(floods[k]) < sizeof(flood)) {
+			strcat(flood, floods[k]);
+		}
+		t = feed_paced(dec, flood, t0);
+		clean = t + 500 * MS;
+		feed_paced(dec, sentence("GPRMC,120000,A,1,N,2,E,0,0,150730,,,"
+					 "A"), clean);
+		nmea_flush(dec);
+		assert_true(nmea_next_epoch(dec, &ep));
+		assert_int_equal(ep.burst_rx_ns, clean);
+		assert_int_equal(ep.burst_rx_mono_ns, clean);
+		nmea_decoder_destroy(dec);
+	}
+}
+
 /* Untimed input gives zero times. */
 static void test_untimed(void **state)
 {
@@ -1249,6 +1282,7 @@ int main(void)
 		cmocka_unit_test(test_burst_whole_in_one_read),
 		cmocka_unit_test(test_late_rmc_still_dates),
 		cmocka_unit_test(test_burst_fast_reads),
+		cmocka_unit_test(test_burst_after_cut_sentence),
 		cmocka_unit_test(test_untimed),
 		cmocka_unit_test(test_random_round_trip),
 		cmocka_unit_test(test_random_noise),
