@@ -106,10 +106,11 @@ case "${1:-all}" in
 test | all)
 	# The share suite runs its own gpsd in the foreground on private
 	# ports.  The package's system service would take the receiver and
-	# feed chronyd: mask it before the package can start it.
+	# feed chronyd: mask it before the package can start it.  Likewise
+	# the Prometheus server: the tests want only its promtool.
 	if command -v systemctl >/dev/null 2>&1; then
-		$sudo systemctl mask gpsd.socket gpsd.service >/dev/null 2>&1 ||
-			true
+		$sudo systemctl mask gpsd.socket gpsd.service \
+			prometheus.service >/dev/null 2>&1 || true
 	fi
 	;;
 esac
@@ -132,5 +133,11 @@ case " $missing " in
 *" gpsd "*)
 	$sudo systemctl disable --now gpsd.socket gpsd.service 2>/dev/null || true
 	$sudo systemctl mask gpsd.socket gpsd.service 2>/dev/null || true
+	;;
+esac
+case " $missing " in
+*" prometheus "*)
+	$sudo systemctl disable --now prometheus.service 2>/dev/null || true
+	$sudo systemctl mask prometheus.service 2>/dev/null || true
 	;;
 esac
