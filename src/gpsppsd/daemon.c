@@ -775,10 +775,12 @@ static void probe_settled(struct daemon *d)
 		d->probe_reported = true;
 		probe_set_rate(d, d->cfg->baud);
 	} else {
+		/* Saved before it is logged: whoever reads the log line
+		 * finds the state file already naming the rate. */
+		baud_save(d, rate);
 		log_notice("baud auto: %s decodes at %ld baud (%llu valid "
 			   "sentences)", d->cfg->device, rate,
 			   (unsigned long long)d->probe_good);
-		baud_save(d, rate);
 		set_char_time(d);
 	}
 	probe_stop(d);
