@@ -4,7 +4,8 @@
 # mkroot.sh OUT.tar.zst - the Debian 13 "trixie" root of the deb13 suite,
 # made once and kept as a tarball: debootstrap (minbase) plus what building
 # and testing gpspps needs there (gcc 14, meson, libjansson, libgpiod 2,
-# cmocka, pps-tools, python3), chrony 4.6 and its time zone data, and apt
+# cmocka, pps-tools, python3), what building the .deb there needs
+# (dpkg-dev, debhelper, lintian), chrony 4.6 and its time zone data, and apt
 # lists (the harness unpacks trixie's chrony with apt-get download inside
 # the root).  No daemon may start in the root: policy-rc.d refuses all,
 # debootstrap itself installs with a fake start-stop-daemon.
@@ -21,6 +22,7 @@ root=$work/root
 
 pkgs=gcc,libc6-dev,meson,ninja-build,pkg-config,libjansson-dev,libgpiod-dev
 pkgs=$pkgs,libcmocka-dev,pps-tools,python3,tzdata,chrony,iproute2
+pkgs=$pkgs,dpkg-dev,debhelper,lintian
 echo "debootstrap $suite from $MIRROR"
 debootstrap --variant=minbase --include="$pkgs" "$suite" "$root" \
 	"$MIRROR" >"$work/debootstrap.log" 2>&1 || {
