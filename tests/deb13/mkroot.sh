@@ -22,7 +22,6 @@ root=$work/root
 
 pkgs=gcc,libc6-dev,meson,ninja-build,pkg-config,libjansson-dev,libgpiod-dev
 pkgs=$pkgs,libcmocka-dev,pps-tools,python3,tzdata,chrony,iproute2
-pkgs=$pkgs,dpkg-dev,debhelper,lintian
 echo "debootstrap $suite from $MIRROR"
 debootstrap --variant=minbase --include="$pkgs" "$suite" "$root" \
 	"$MIRROR" >"$work/debootstrap.log" 2>&1 || {
@@ -37,8 +36,12 @@ chmod 755 "$root/usr/sbin/policy-rc.d"
 echo "deb $MIRROR $suite main" >"$root/etc/apt/sources.list"
 rm -f "$root/etc/apt/sources.list.d/"*
 # The lists for apt-get download, without a running system: chroot only.
+# The .deb's build tools with apt: debootstrap --include fails to order
+# lintian's dependencies (libnet-ssleay-perl does not configure).
 unshare --mount --pid --fork --kill-child chroot "$root" /bin/sh -c \
-	'mount -t proc proc /proc && apt-get -q update' >"$work/apt.log" 2>&1 || {
+	'mount -t proc proc /proc && apt-get -q update &&
+	DEBIAN_FRONTEND=noninteractive apt-get -q -y --no-install-recommends \
+		install dpkg-dev debhelper lintian' >"$work/apt.log" 2>&1 || {
 	tail -n 30 "$work/apt.log" >&2
 	exit 1
 }
