@@ -1,10 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# qemu-userns.sh ARCH COMMAND [ARG...] - run COMMAND as root in new user,
-# mount and PID namespaces in which ARCH's programs (armhf) run under
-# qemu-user-static, also those that COMMAND's children exec (dpkg's
-# maintainer scripts in an armhf root).
+# qemu-userns.sh [--net] ARCH COMMAND [ARG...] - run COMMAND as root in new
+# user, mount and PID namespaces (with --net also a network namespace with
+# only loopback, where COMMAND may mount sysfs) in which ARCH's programs
+# (armhf) run under qemu-user-static, also those that COMMAND's children
+# exec (dpkg's maintainer scripts in an armhf root).
 #
 # Since Linux 6.7 each user namespace may mount a binfmt_misc instance of
 # its own: the qemu entry is registered there, never in this machine's
@@ -17,6 +18,11 @@
 # Exit status: COMMAND's; 77 without qemu-arm-static or binfmt_misc in a
 # user namespace (Linux < 6.7).
 set -eu
+net=""
+if [ "${1:-}" = --net ]; then
+	net=--net
+	shift
+fi
 arch=${1:?arch (armhf)}
 shift
 case $arch in
@@ -39,7 +45,7 @@ reg=":gpspps-qemu-$arch:M::$magic:$mask:$qemu:F"
 # The child waits until this shell has written its uid and gid maps, then
 # mounts its own binfmt_misc and registers the emulator.
 # shellcheck disable=SC2016
-unshare --user --mount --pid --fork --kill-child /bin/sh -c '
+unshare --user --mount --pid $net --fork --kill-child /bin/sh -c '
 	while [ -z "$(cat /proc/self/gid_map)" ]; do sleep 0.02; done
 	mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || {
 		echo "SKIP: binfmt_misc cannot be mounted in a user namespace" \

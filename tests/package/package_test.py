@@ -309,13 +309,15 @@ class Root:
         """Run a shell script inside the root (chroot, own mount and PID
         namespaces, /proc mounted), stdin from /dev/null.  A root of
         another architecture runs under qemu-user in a user namespace of
-        its own (qemu-userns.sh), its commands 10-20 times slower."""
+        its own (qemu-userns.sh), its commands 10-20 times slower, with a
+        network namespace of its own too, so that it may mount sysfs (the
+        packages it installs are in apt's cache)."""
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C",
                "DEBIAN_FRONTEND": "noninteractive", "HOME": "/root"}
         if TARGET["arch"] == HOST_ARCH:
             ns = ["unshare", "--mount", "--pid", "--fork", "--kill-child"]
         else:
-            ns = [QEMU_USERNS, TARGET["arch"]]
+            ns = [QEMU_USERNS, "--net", TARGET["arch"]]
             timeout *= 4
         return run(ns + ["chroot", self.path, "/bin/sh", "-c",
                          "mount -t proc proc /proc && " + script],
