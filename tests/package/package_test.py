@@ -16,6 +16,10 @@ Scenarios (argv[1]):
            edited conffile without a prompt; removal sets chrony's drop-ins
            aside so chrony's configuration is valid without gpspps, and a
            reinstall brings the edits back; purge leaves nothing behind.
+           gpspps-leap.conf holds the leap-second line for the root's
+           chrony and tzdata (leapsectz right/UTC for chrony 4.3), which
+           the installed chronyd, started with it, logs that it uses; the
+           units pass systemd-analyze verify in the root.
   systemd  that root booted with systemd-nspawn (private network, no
            CAP_SYS_TIME, chronyd with -x: this machine's clock is never
            touched): the packaged chrony.service (root, then _chrony, umask
@@ -46,8 +50,23 @@ Scenarios (argv[1]):
            restarts) while PPS1 gets none; starting it again brings PPS1
            back; apt remove stops both instances.
 
+Other roots and architectures (registered in the cross-* and deb13
+suites):
+  build-armhf, build-arm64
+           build: packaging/build-deb.sh --arch ARCH, a cross build.
+  install-armhf
+           install in a Debian 12 armhf root, every command under qemu-arm
+           (../cross/qemu-userns.sh), the .deb from build-armhf.
+  install-trixie
+           install in a Debian 13 root, the .deb built in the deb13
+           suite's root from a clean tree; chrony 4.6 without the right/
+           zones: leapseclist; then with tzdata-legacy: right/UTC, and
+           after its removal and dpkg-reconfigure leapseclist again.
+  systemd-trixie
+           systemd in that root booted (systemd 257, chrony 4.6).
+
 Needs root, debootstrap, zstd, and network to a Debian mirror the first
-time (the root is cached in $GPSPPS_BUILD/package/).  GPSPPS_KEEP=1 keeps
+time (the roots are cached in $GPSPPS_BUILD/package/).  GPSPPS_KEEP=1 keeps
 the roots.
 """
 
@@ -164,18 +183,21 @@ def ensure_deb(arch=HOST_ARCH):
     return deb if deb else build_deb(arch)
 
 
-def trixie_deb():
+def trixie_deb(fresh):
     """The .deb built inside the Debian 13 root of the deb13 suite, from a
     clean copy of the tree (build-deb.sh's own copy: no .git there), with
-    trixie's toolchain, debhelper and lintian."""
+    trixie's toolchain, debhelper and lintian; unless fresh, the one the
+    last such build left."""
     sys.path.insert(0, os.path.join(HERE, "..", "deb13"))
     import deb13_test
+    d = os.path.join(deb13_test.DIR, "deb")
+    if not fresh and the_deb(d):
+        return the_deb(d)
     lock = deb13_test.ensure_root()
     try:
         deb13_test.copy_tree("pkgsrc")
         deb13_test.sh("rm -rf /debs && /pkgsrc/packaging/build-deb.sh /debs "
                       "| tail -n 20", timeout=1200)
-        d = os.path.join(deb13_test.DIR, "deb")
         shutil.rmtree(d, ignore_errors=True)
         shutil.copytree(os.path.join(deb13_test.ROOT, "debs"), d)
     finally:
@@ -186,9 +208,9 @@ def trixie_deb():
     return deb
 
 
-def target_deb():
+def target_deb(fresh=False):
     if TARGET["suite"] == "trixie":
-        return trixie_deb()
+        return trixie_deb(fresh)
     return ensure_deb(TARGET["arch"])
 
 
@@ -600,7 +622,7 @@ def verify_units(root):
 
 def scenario_install():
     need_tools("zstd")
-    deb = target_deb()
+    deb = target_deb(fresh=True)
     version = deb_field(deb, "Version")
     arch = deb_field(deb, "Architecture")
     if arch != TARGET["arch"]:
@@ -1066,7 +1088,7 @@ def prepare_root_for_boot(root):
 
 def scenario_systemd():
     need_tools("zstd", "systemd-nspawn", "nsenter")
-    deb = ensure_deb()
+    deb = target_deb()
     ensure_base()
     root = Root("systemd")
     apt_install(root, root.add_deb(deb))
@@ -1107,6 +1129,11 @@ def scenario_systemd():
         user = proc_user(c, c.prop("chrony.service", "MainPID"))
         if user != "_chrony":
             fail(f"chronyd runs as {user}, expected _chrony")
+        log = c.sh("journalctl -b -u chrony --no-pager -o cat",
+                   check=False).stdout
+        if TARGET["leap"][1] not in log or "failed leap second" in log:
+            fail(f"chrony.service did not load {TARGET['leap'][0]!r}:\n{log}")
+        print(f"chrony.service: {TARGET['leap'][1]!r}")
         t1 = time.monotonic()
         n = wait_samples(c, 60, "chronyd started after gpsppsd")
         print(f"sockets srwxrwx--- root:gpspps, chronyd as _chrony: "
@@ -1389,10 +1416,11 @@ def main():
     signal.signal(signal.SIGTERM, lambda *a: sys.exit("SIGTERM"))
     global TARGET
     scenario = sys.argv[1] if len(sys.argv) > 1 else "build"
-    # install-armhf, install-trixie: the install scenario in that root.
-    if scenario.startswith("install-"):
-        TARGET = TARGETS[scenario.split("-", 1)[1]]
-        scenario = "install"
+    # install-armhf, install-trixie, systemd-trixie: the scenario in that
+    # root.
+    if scenario.startswith(("install-", "systemd-")):
+        scenario, name = scenario.split("-", 1)
+        TARGET = TARGETS[name]
     # build-armhf, build-arm64: the cross-built .deb.
     if scenario.startswith("build-"):
         build_arch = scenario.split("-", 1)[1]
