@@ -5,7 +5,7 @@
 # made once and kept as a tarball: debootstrap (minbase) plus what building
 # and testing gpspps needs there (gcc 14, meson, libjansson, libgpiod 2,
 # cmocka, pps-tools, python3), what building the .deb there needs
-# (dpkg-dev, debhelper, lintian), chrony 4.6 and its time zone data, and apt
+# (build-essential, debhelper, devscripts, lintian), chrony 4.6 and its time zone data, and apt
 # lists (the harness unpacks trixie's chrony with apt-get download inside
 # the root).  No daemon may start in the root: policy-rc.d refuses all,
 # debootstrap itself installs with a fake start-stop-daemon.
@@ -41,7 +41,7 @@ rm -f "$root/etc/apt/sources.list.d/"*
 unshare --mount --pid --fork --kill-child chroot "$root" /bin/sh -c \
 	'mount -t proc proc /proc && apt-get -q update &&
 	DEBIAN_FRONTEND=noninteractive apt-get -q -y --no-install-recommends \
-		install dpkg-dev debhelper lintian' >"$work/apt.log" 2>&1 || {
+		install build-essential dpkg-dev debhelper devscripts lintian' >"$work/apt.log" 2>&1 || {
 	tail -n 30 "$work/apt.log" >&2
 	exit 1
 }
