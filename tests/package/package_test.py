@@ -290,6 +290,12 @@ def ensure_base():
         skip(f"the install tests use a Debian 12 root, and a package built "
              f"on this host ({host_codename() or 'unknown'}) needs its own "
              "release's libraries")
+    if arch != HOST_ARCH:
+        r = run([QEMU_USERNS, "--net", arch, "true"], check=False)
+        if r.returncode == 77:
+            skip(r.stdout.strip())
+        if r.returncode != 0:
+            fail(f"qemu-userns.sh {arch}: {r.stdout}{r.stderr}")
     base = base_path(TARGET)
     if os.path.exists(base):
         return
