@@ -299,7 +299,9 @@ def ensure_base():
     base = base_path(TARGET)
     if os.path.exists(base):
         return
-    for old in glob.glob(os.path.join(PKG, f"{suite}-{arch}-base*.tar.zst")):
+    # Older recipes' roots, also those named before there were several.
+    for old in glob.glob(os.path.join(PKG, f"{suite}-{arch}-base*.tar.zst")) \
+            + glob.glob(os.path.join(PKG, "bookworm-base-*.tar.zst")):
         os.remove(old)
     need_tools("debootstrap", "zstd")
     os.makedirs(PKG, exist_ok=True)
