@@ -37,18 +37,11 @@ import time
 from datetime import datetime
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from gpspps_harness import Chronyd, Proc, TestDir, fail, prog, wait_path  # noqa: E402
+from gpspps_harness import (Chronyd, Proc, TestDir, check,  # noqa: E402
+                            checks_failed, fail, prog, wait_path)
 
 CTL = prog("gpsppsctl")
 FAST_S = 2.0
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print(f"FAIL: {msg}")
-    return cond
 
 
 def ctl(d, *args, timeout=20):
@@ -289,8 +282,7 @@ def main():
             daemon.stop()
             sim.stop()
             c.stop()
-    if failures:
-        print(f"{len(failures)} check(s) failed")
+    if checks_failed():
         return 1
     print("all checks passed")
     return 0
