@@ -30,7 +30,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,7 +37,8 @@ from datetime import datetime
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from gpspps_harness import (Chronyd, Proc, TestDir, check,  # noqa: E402
-                            checks_failed, fail, prog, wait_path)
+                            checks_failed, fail, prog, status_request,
+                            wait_path)
 
 CTL = prog("gpsppsctl")
 FAST_S = 2.0
@@ -53,17 +53,7 @@ def ctl(d, *args, timeout=20):
 
 def ask(path):
     """The status object, read from the socket directly."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(5)
-        s.connect(path)
-        s.sendall(b"status\n")
-        buf = b""
-        while not buf.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-    return json.loads(buf)
+    return status_request(path, timeout=5)
 
 
 def get(obj, dotted):

@@ -375,6 +375,18 @@ def status_request(path, timeout=2):
     return json.loads(data)
 
 
+def rss_kb(pid):
+    """A process's resident set (VmRSS, kB); None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 def _geyer_tau(c):
     """Integrated autocorrelation time of a series, by Geyer's initial
     positive sequence (as calibrate/estimate.c)."""
