@@ -234,9 +234,10 @@ static int drift_alarms(struct est *e, int runs, int n, double rho,
  * runs of 1000 and 11% of 200.  Now, with 4.5 standard errors from the
  * blocks' sigma and tau: 7 in 10^6 by design on independent data,
  * measured 0 in 10,000 runs (of 1000 values here; also 0 in 10,000 of
- * 2000); AR(1) 0.9 runs of 1000 values 0 in 2000, of 200 values (15
+ * 2000); AR(1) 0.9 runs of 1000 values 7 in 10,000, of 200 values (15
  * independent ones in all, whose correlation time even the longer blocks
- * underestimate) 1.9%.
+ * underestimate) 1.7%.  The 3 ms step is 7 standard errors here; 2 ms
+ * (4.8) is caught in 59% of the runs.
  */
 static void test_drift_rates(void **state)
 {
