@@ -43,7 +43,8 @@ Scenarios (argv[1]):
            PPS1, NMA0 and NMA1 with reach, each NMEA line with its own
            receiver's delay (the instance's sockets follow its name, also
            against a pps-socket line in its file), each instance answers
-           gpsppsctl on its own status socket; the instances are as
+           gpsppsctl on its own status socket, also for a member of adm
+           (the socket's ACL, again after a restart); the instances are as
            confined as gpsppsd.service.  Stopping gpsppsd@gps1 leaves
            receiver 0's samples untouched (refclocks.log keeps getting
            them, PPS0's reach keeps its recent polls, gpsppsd@gps0 never
@@ -1319,8 +1320,10 @@ def check_multi_wiring(c, s):
         f"{r} reach {s[r]['reach']:o} {s[r]['measured'] * 1e3:+.1f} ms"
         for r in MULTI_REFIDS))
     print(c.sh("chronyc -n sources", check=False).stdout)
+    c.sh("useradd -M -G adm opsadm")
     for name in MULTI_DELAYS:
         check_instance_status(c, name)
+        check_instance_acl(c, name)
 
 
 def check_instance_status(c, name):
@@ -1339,6 +1342,24 @@ def check_instance_status(c, name):
         fail(f"{sock}: exit {r.returncode}, PPS path {pps['path']}, sent "
              f"{pps['sent']}")
     print(f"{sock}: PPS to {pps['path']}, {pps['sent']} sent")
+
+
+def check_instance_acl(c, name):
+    """The instance's status socket is as the single-receiver one:
+    srw-rw---- gpspps:gpspps plus group adm's ACL entry, so that a member
+    of adm runs gpsppsctl on it without root."""
+    sock = f"/run/gpspps/{name}.status.sock"
+    st = c.sh(f"ls -l {sock}").stdout.split()
+    if st[0] != "srw-rw----+" or st[2:4] != ["gpspps", "gpspps"]:
+        fail(f"{sock}: {st[:4]}, expected srw-rw----+ (group adm's ACL) "
+             "gpspps gpspps, as /run/gpspps/status.sock")
+    r = c.sh(f"runuser -u opsadm -- gpsppsctl --socket {sock} status",
+             check=False)
+    first = (r.stdout.splitlines() or [""])[0]
+    if r.returncode != 0 or not first.startswith("OK: PPS"):
+        fail(f"gpsppsctl --socket {sock} status as a member of adm: exit "
+             f"{r.returncode}, {r.stdout}{r.stderr}")
+    print(f"{sock}: {' '.join(st[:4])}; as a member of adm: {first!r}")
 
 
 def check_multi_stop_one(c):
@@ -1380,6 +1401,8 @@ def check_multi_restart_and_remove(c):
     c.sh("systemctl start gpsppsd@gps1.service")
     wait_all_four(c, 60)
     print("gpsppsd@gps1 started again: PPS1 and NMA1 get samples")
+    # Its status socket is a new one: it gets the ACL entry again.
+    check_instance_acl(c, "gps1")
     c.sh("rm -f /usr/sbin/policy-rc.d")
     apt(c, "remove gpspps")
     active = c.sh("systemctl list-units --no-legend --plain --state=active "
