@@ -189,8 +189,10 @@ static struct uart_driver vmuart_drv = {
 	.nr = 1,
 };
 
-/* No I/O resources: uart_configure_port leaves the type as set here, and
- * the serial core only starts a port whose type is known. */
+/*
+ * No I/O resources: uart_configure_port leaves the type as set here, and
+ * the serial core only starts a port whose type is known.
+ */
 static struct uart_port vmuart_port = {
 	.ops = &vmuart_ops,
 	.type = PORT_16550A,
@@ -299,8 +301,10 @@ static int __init vmuart_init(void)
 	return 0;
 }
 
-/* Every tty holds a reference to the tty driver until it is freed, after
- * its last close: only the driver's own is left then. */
+/*
+ * Every tty holds a reference to the tty driver until it is freed, after
+ * its last close: only the driver's own is left then.
+ */
 static void vmuart_wait_closed(void)
 {
 	struct tty_driver *t = vmuart_drv.tty_driver;
