@@ -51,6 +51,7 @@ time (the root is cached in $GPSPPS_BUILD/package/).  GPSPPS_KEEP=1 keeps
 the roots.
 """
 
+import fcntl
 import glob
 import json
 import os
@@ -1233,6 +1234,12 @@ def main():
     # the container off.
     signal.signal(signal.SIGTERM, lambda *a: sys.exit("SIGTERM"))
     scenario = sys.argv[1] if len(sys.argv) > 1 else "build"
+    # build and install are not timing-bound and run beside other tests
+    # (meson.build): one scenario at a time holds PKG, so that none reads
+    # a .deb that another is building.
+    os.makedirs(PKG, exist_ok=True)
+    lock = open(os.path.join(PKG, "lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     {"build": scenario_build, "install": scenario_install,
      "systemd": scenario_systemd, "multi": scenario_multi}[scenario]()
     print("PASS")
