@@ -25,16 +25,12 @@ Checked, and printed as figures:
     the clean stream (--min-valid 3 epochs at 1 Hz: about 2.1 s, 3.1 s
     when the first burst still runs into the flood's last bytes).
 
-Two floods run at once, each on its own chain: random beside the other
-three one after the other (about 2.5 minutes instead of 3.5).
-
 Environment: GPSPPS_FLOOD_KINDS (comma-separated) runs some floods only.
 """
 
 import json
 import os
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -48,9 +44,6 @@ STATUS_BOUND_S = 0.100
 RESUME_BOUND_S = 5.0
 CLEAN_BEFORE_S = 15
 RSS_GROWTH_KB = 256
-# Floods at once, each on its own chain (simulator, gpsppsd, chronyd):
-# gpsppsd takes under 1% of a core in a flood, the machine stays quiet.
-LANES = 2
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NS = 1_000_000_000
 
@@ -102,10 +95,7 @@ def clean_start_ns(epochs_log, after_ns):
     return None
 
 
-def run_flood(top, kind, seconds):
-    d = os.path.join(top, kind)     # its own chronyd: a private directory
-    os.mkdir(d, 0o700)
-    os.chmod(d, 0o700)
+def run_flood(d, kind, seconds):
     tty = os.path.join(d, f"gps-{kind}")
     sock = os.path.join(d, f"status-{kind}.sock")
     simlog = os.path.join(d, f"sim-{kind}.log")
@@ -220,36 +210,12 @@ def measure(c, daemon, sock, kind, seconds, simlog, epochs):
                  f"{RESUME_BOUND_S} s of the clean stream ({t})")
 
 
-def lanes(floods):
-    """The floods dealt to LANES lanes, longest first to the least loaded:
-    random alone, the three 20 s floods one after the other beside it."""
-    out = [[] for _ in range(LANES)]
-    for f in sorted(floods, key=lambda f: -f[1]):
-        min(out, key=lambda lane: sum(s for _, s in lane)).append(f)
-    return [lane for lane in out if lane]
-
-
-def run_lane(d, floods, codes):
-    try:
-        for kind, seconds in floods:
-            run_flood(d, kind, seconds)
-    except SystemExit as e:     # fail() in this lane
-        codes.append(e.code)
-
-
 def main():
     want = os.environ.get("GPSPPS_FLOOD_KINDS")
     floods = [f for f in FLOODS if not want or f[0] in want.split(",")]
-    codes = []
     with TestDir("gpspps-flood-") as d:
-        threads = [threading.Thread(target=run_lane, args=(d, lane, codes))
-                   for lane in lanes(floods)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    if codes:
-        sys.exit(1)
+        for kind, seconds in floods:
+            run_flood(d, kind, seconds)
     print("PASS")
 
 
