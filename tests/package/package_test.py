@@ -71,6 +71,7 @@ time (the roots are cached in $GPSPPS_BUILD/package/).  GPSPPS_KEEP=1 keeps
 the roots.
 """
 
+import fcntl
 import glob
 import json
 import os
@@ -1452,6 +1453,12 @@ def main():
     signal.signal(signal.SIGTERM, lambda *a: sys.exit("SIGTERM"))
     global TARGET
     scenario = sys.argv[1] if len(sys.argv) > 1 else "build"
+    # build and install are not timing-bound and run beside other tests
+    # (meson.build): one scenario at a time holds PKG, so that none reads
+    # a .deb that another is building.
+    os.makedirs(PKG, exist_ok=True)
+    lock = open(os.path.join(PKG, "lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     # install-armhf, install-trixie, systemd-trixie: the scenario in that
     # root.
     if scenario.startswith(("install-", "systemd-")):
