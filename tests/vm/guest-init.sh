@@ -303,6 +303,205 @@ scenario_dcd() {
 		kill $pid; cat /tmp/dcd-daemon.log'
 }
 
+# --- leap: a leap second inserted by the guest's kernel, then a step ---
+#
+# The reference is vmpps raw=1 and gpspps-sim --raw-clock on the same
+# CLOCK_MONOTONIC_RAW + offset: a GPS receiver's time, which counts
+# 23:59:60 and which neither the kernel's leap nor a step of the system
+# clock moves.  chronyd owns the guest's clock (no -x) and takes the leap
+# from right/UTC; the kernel inserts it (adjtimex TIME_INS -> TIME_OOP).
+LEAP_AT=1483228800      # 2017-01-01 00:00:00 UTC, POSIX: the end of 23:59:60
+LEAP_START="2016-12-31 23:58:45"
+LC=/run/chrony-client   # the client chronyd (loopback, -x)
+
+start_leap_chronyd() {
+	mkdir -p $C $LC
+	chmod 700 $C $LC
+	cat >$C/chrony.conf <<CONF
+refclock SOCK $C/pps.sock refid PPS poll 2 precision 1e-7 prefer
+refclock SOCK $C/nmea.sock refid NMEA poll 2 precision 1e-3 noselect
+leapsectz right/UTC
+leapsecmode system
+allow 127.0.0.1
+pidfile $C/chronyd.pid
+bindcmdaddress $C/chronyd.sock
+cmdport 0
+logdir $C
+log refclocks tracking
+CONF
+	cat >$LC/chrony.conf <<CONF
+server 127.0.0.1 iburst minpoll 0 maxpoll 0
+pidfile $LC/chronyd.pid
+bindcmdaddress $LC/chronyd.sock
+cmdport 0
+port 0
+logdir $LC
+log measurements
+CONF
+	chronyd -d -u root -f $C/chrony.conf >$C/chronyd.out 2>&1 &
+	chronyd -x -d -u root -f $LC/chrony.conf >$LC/chronyd.out 2>&1 &
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		[ -S $C/pps.sock ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+leap_receiver() {   # the receiver on the reference clock, with the leap
+	stty -F /dev/ttyS1 9600 raw -echo -crtscts clocal
+	gpspps-sim --pty /tmp/gps0 --baud 9600 --raw-clock "$REF_OFF" \
+		--leap-at 2016-12-31T23:59:60 --log /tmp/sim.jsonl \
+		>/tmp/sim.log 2>&1 &
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		[ -e /tmp/gps0 ] && break
+		sleep 0.5
+	done
+	stty -F /tmp/gps0 raw -echo 2>/dev/null
+	cat /tmp/gps0 >/dev/ttyS1 &
+}
+
+kstate() { adjtimex 2>/dev/null | sed -n 's/.*return value: *\([0-9]*\).*/\1/p'; }
+tracking() { chronyc -h $C/chronyd.sock -n tracking 2>&1; }
+
+# Every 0.2 s: POSIX second, uptime (cs), kernel state (1 INS, 3 OOP),
+# the system clock's error against the reference (s, leap not counted).
+leap_sampler() {
+	while :; do
+		echo "$(date +%s) $(uptime_cs) $(kstate) $(vmclock error "$REF_OFF" 0)"
+		sleep 0.2
+	done >/tmp/clock.log
+}
+
+wait_posix() { while [ "$(date +%s)" -lt "$1" ]; do sleep 0.2; done; }
+
+kernel_ins() {
+	local t=0
+	while [ $t -lt "$1" ]; do
+		[ "$(kstate)" = 1 ] && return 0
+		sleep 1
+		t=$((t + 1))
+	done
+	return 1
+}
+
+# refclocks.log PPS lines with |raw offset| above $1 s (none expected).
+pps_off_by() { grep ' PPS ' $C/refclocks.log | awk -v lim="$1" \
+	'{ o = $7 < 0 ? -$7 : $7; if (o > lim) n++ } END { print n + 0 }'; }
+
+# The first refclocks.log PPS line at or after HH:MM:SS of 2017-01-01.
+pps_after() { grep '^2017-01-01 ' $C/refclocks.log | grep ' PPS ' |
+	awk -v t="$1" '$2 >= t { print $2; exit }'; }
+
+leap_report() {
+	echo "--- refclocks.log, 23:59:55 to 00:00:05"
+	awk '($1 == "2016-12-31" && $2 >= "23:59:55") ||
+	     ($1 == "2017-01-01" && $2 < "00:00:06")' $C/refclocks.log
+	echo "--- gpsppsd --dump, 23:59:57 to 00:00:03"
+	grep -E '"time":"(2016-12-31T23:59:(5[7-9]|60)|2017-01-01T00:00:0[0-3])' \
+		/tmp/dump.jsonl
+	echo "--- kernel"
+	dmesg | grep -i 'leap second'
+}
+
+leap_before() {
+	check "chronyd selects the PPS refclock on the reference" wait_selected 50
+	check "chronyd announces the leap to the kernel (TIME_INS)" kernel_ins 20
+	tracking | grep 'Leap status'
+	check "chronyd's leap status is Insert second" \
+		sh -c "chronyc -h $C/chronyd.sock -n tracking | grep -q 'Leap status *: Insert second'"
+}
+
+leap_after() {
+	check "the kernel inserted 23:59:60 (TIME_OOP seen)" \
+		sh -c "awk '\$3 == 3' /tmp/clock.log | grep -q ."
+	check "the kernel logged the insertion" \
+		sh -c "dmesg | grep -q 'inserting leap second'"
+	leap_report
+	check "no PPS sample off by more than 0.5 s reached chronyd" \
+		[ "$(pps_off_by 0.5)" = 0 ]
+	check "gpsppsd sent no PPS sample off by 0.5 s or more (its --dump)" \
+		sh -c "! grep '\"pps_sent\":true' /tmp/dump.jsonl |
+			grep -E '\"pps_offset_ns\":-?([5-9][0-9]{8}|[0-9]{10,}),'"
+	first=$(pps_after 00:00:00)
+	echo "GUEST: first PPS sample in refclocks.log after the leap: ${first:-none}"
+	check "PPS samples resume within 8 s of the leap" \
+		awk -v f="$first" 'BEGIN { exit !(f != "" && f < "00:00:08") }'
+	tracking
+	check "Leap status back to Normal" \
+		sh -c "chronyc -h $C/chronyd.sock -n tracking | grep -q 'Leap status *: Normal'"
+	check "|System time| under 1 ms after the leap" sh -c \
+		"chronyc -h $C/chronyd.sock -n tracking | awk '/^System time/ { exit !(\$4 < 0.001) }'"
+	err=$(vmclock error "$REF_OFF" 1)
+	echo "GUEST: system clock - reference after the leap: $err s"
+	check "the system clock within 5 ms of the reference after the leap" \
+		awk -v e="$err" 'BEGIN { exit !(e < 0.005 && e > -0.005) }'
+}
+
+# Wait up to $1 s for the system clock to come within 1 ms of the
+# reference (the leap counted), then 4 s more.
+wait_corrected() {
+	local t0
+	t0=$(uptime_cs)
+	while [ $(($(uptime_cs) - t0)) -lt $(($1 * 100)) ]; do
+		if vmclock error "$REF_OFF" 1 |
+		   awk '{ exit !($1 < 0.001 && $1 > -0.001) }'; then
+			sleep 4
+			return 0
+		fi
+		sleep 0.5
+	done
+	return 1
+}
+
+# After the +1 s step: gpsppsd's guard, chronyd's correction, what a
+# client is served.  clock.log from the step on: the error is +1 s plus
+# what chronyd has slewed away.
+step_after() {
+	t0=$1
+	awk -v t0="$t0" '$2 >= t0 && $4 != "" { e = $4 + 1; if (e < 0) e = -e;
+		if (e > 0.5) last_big = $2; if (e > 0.001) last_ms = $2 }
+		END { printf "GUEST: step: system clock more than 0.5 s off for %.1f s, more than 1 ms off for %.1f s\n",
+			(last_big - t0) / 100, (last_ms - t0) / 100 }' /tmp/clock.log
+	echo "--- gpsppsd --dump from the step on (guard, confirm)"
+	grep -A 7 "\"time\":\"2017-01-01T00:00:$2" /tmp/dump.jsonl
+	check "gpsppsd held pairings back after the step (guard)" \
+		grep -q '"pps":"guard"' /tmp/dump.jsonl
+	check "gpsppsd confirmed the -1 s offset and sent it" sh -c \
+		"grep '\"pps_sent\":true' /tmp/dump.jsonl |
+		 grep -Eq '\"pps_offset_ns\":-(1[0-9]{9}|9[0-9]{8}),'"
+	err=$(vmclock error "$REF_OFF" 1)
+	echo "GUEST: system clock - reference at the end: $err s"
+	check "chronyd corrected the step to within 5 ms" \
+		awk -v e="$err" 'BEGIN { exit !(e < 0.005 && e > -0.005) }'
+	echo "--- client chronyd (127.0.0.1 server; the same kernel clock)"
+	chronyc -h $LC/chronyd.sock -n sources 2>&1
+	tail -n 3 $LC/measurements.log 2>/dev/null
+}
+
+scenario_leap() {
+	date -u -s "$LEAP_START" >/dev/null || return 1
+	insmod /lib/modules/vmpps.ko raw=1 || return 1
+	REF_OFF=$(cat /sys/module/vmpps/parameters/raw_offset_ns)
+	start_leap_chronyd || { echo "GUEST FAIL: chronyd did not start"; cat $C/chronyd.out; return 1; }
+	leap_receiver
+	start_gpsppsd kernel:/dev/pps0
+	leap_sampler &
+	sampler=$!
+	leap_before
+	wait_posix $((LEAP_AT + 15))
+	leap_after
+	wait_posix $((LEAP_AT + 18))
+	t0=$(uptime_cs)
+	sec=$(date +%S)
+	vmclock step 1 || return 1
+	echo "GUEST: stepped the system clock by +1 s at 00:00:$sec"
+	check "chronyd brings the clock back within 1 ms of the reference" \
+		wait_corrected 45
+	step_after "$t0" "$sec"
+	kill $sampler
+	show_state
+}
+
 echo "GUEST: scenario $SCENARIO on $(uname -r)"
 if type "scenario_$SCENARIO" >/dev/null 2>&1; then
 	"scenario_$SCENARIO" || FAILED=1
