@@ -79,6 +79,7 @@ struct sim_config {
 	const char *log_path;
 	bool leap_at_given;
 	bool raw_clock;         /* --raw-clock: time is raw + raw_offset_ns */
+	bool next_second;       /* --next-second: a burst names the next epoch */
 	int64_t raw_offset_ns;
 	bool verbose;
 	int flood;              /* enum simgen_flood, or -1: none */
@@ -150,6 +151,8 @@ static const char usage_text[] =
 	"  --raw-clock OFFSET   the receiver's time is CLOCK_MONOTONIC_RAW +\n"
 	"                       OFFSET ns (POSIX), not the system clock: steps\n"
 	"                       and slews of the system clock do not move it\n"
+	"  --next-second        each burst names the epoch after it, as a\n"
+	"                       receiver that sends the time of the coming pulse\n"
 	"  --flood KIND         a flood at the line rate instead of NMEA:\n"
 	"                       random, longline (1 kB lines, no newline), nul,\n"
 	"                       dollar (all '$'); then the normal stream\n"
@@ -168,6 +171,7 @@ enum opt_id {
 	OPT_DECIMALS, OPT_DELAY, OPT_JITTER, OPT_SEED, OPT_FAULT, OPT_LEAP_AT,
 	OPT_COUNT, OPT_SWITCH_BAUD, OPT_LOG, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
 	OPT_FLOOD, OPT_FLOOD_FOR, OPT_FLOOD_AFTER, OPT_RAW_CLOCK,
+	OPT_NEXT_SECOND,
 };
 
 static const struct option long_opts[] = {
@@ -183,6 +187,7 @@ static const struct option long_opts[] = {
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "leap-at", required_argument, NULL, OPT_LEAP_AT },
 	{ "raw-clock", required_argument, NULL, OPT_RAW_CLOCK },
+	{ "next-second", no_argument, NULL, OPT_NEXT_SECOND },
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "flood", required_argument, NULL, OPT_FLOOD },
 	{ "flood-for", required_argument, NULL, OPT_FLOOD_FOR },
@@ -463,6 +468,9 @@ static int parse_one(struct sim_config *cfg, int c, const char *arg)
 		return parse_fault(cfg, arg);
 	case OPT_LEAP_AT:
 		return parse_leap_at(cfg, arg);
+	case OPT_NEXT_SECOND:
+		cfg->next_second = true;
+		break;
 	case OPT_RAW_CLOCK:
 		rc = parse_int_opt("raw-clock", arg, LLONG_MIN, LLONG_MAX,
 				   &v);
@@ -1012,7 +1020,9 @@ static void run_epoch(struct sim *s, int64_t slot)
 	int64_t due;
 	int n;
 
-	n = simgen_epoch(s->gen, slot, buf, sizeof(buf), &ep);
+	n = simgen_epoch(s->gen, s->cfg.next_second ?
+			 slot + simgen_interval_ns(s->gen) : slot,
+			 buf, sizeof(buf), &ep);
 	due = slot + s->cfg.delay_ns +
 	      simgen_jitter_ns(s->gen, slot, s->cfg.jitter_ns);
 	if (!wait_until(s, due - SPIN_NS - TU_NS_PER_MS, false)) {

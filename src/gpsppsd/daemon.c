@@ -201,6 +201,7 @@ static void dump_write(struct daemon *d, const struct status_epoch *r)
 	if (r->pr == PAIR_SAMPLE) {
 		json_object_set_new(o, "edge_ns", json_integer(r->ps->edge_ns));
 		json_object_set_new(o, "pps_offset_ns", json_integer(r->ps->offset_ns));
+		json_object_set_new(o, "leap", json_integer(r->ps->leap));
 	}
 	json_object_set_new(o, "pps_sent", json_boolean(r->pps_sent));
 	if (r->nmea_usable) {

@@ -7,7 +7,8 @@ and checks what a user of the simulator relies on: each burst's first byte
 arrives at label + delay within a few ms (measured by this reader with
 CLOCK_REALTIME), no byte arrives before the line could have carried it,
 every checksum is right, labels are consecutive epochs and agree with the
---log ground truth, --raw-clock keeps the receiver's own time, the --pty
+--log ground truth, --raw-clock keeps the receiver's own time,
+--next-second names the coming second, the --pty
 symlink exists while running and is gone
 after exit or SIGTERM, and bad options are refused.  The options in --help
 and in the man page must be the same, with the same words.
@@ -250,6 +251,21 @@ def test_raw_clock(tmp):
               f"delay {off / 1e6:+.3f} ms (the label is {label})")
 
 
+def test_next_second(tmp):
+    """--next-second: the burst after second N names second N + 1."""
+    delay = 350_000_000
+    run = Run(["--count", "3", "--next-second"], tmp)
+    run.read_all()
+    check(run.proc.returncode == 0, f"exit status {run.proc.returncode}: "
+          f"{run.stderr}")
+    good = usable(run, run.bursts(), delay)
+    check(len(good) >= 2, f"--next-second: only {len(good)} bursts read")
+    for b, fields, label in good:
+        off = b[0] - (label - SEC + delay)
+        check(abs(off) < TOL_NS, f"--next-second: first byte at label - 1 s "
+              f"+ delay {off / 1e6:+.3f} ms")
+
+
 def report_offsets(what, offsets):
     if not offsets:
         return
@@ -401,7 +417,8 @@ def main():
         return 1
     for test in (test_help_matches_man, test_bad_options,
                  test_refuses_regular_file, test_sigterm_and_stale_link,
-                 test_one_hz, test_five_hz, test_raw_clock):
+                 test_one_hz, test_five_hz, test_raw_clock,
+                 test_next_second):
         with tempfile.TemporaryDirectory(prefix="gpspps-sim-") as tmp:
             print(f"--- {test.__name__}")
             test(tmp)

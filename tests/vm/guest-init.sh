@@ -320,6 +320,8 @@ start_leap_chronyd() {
 	cat >$C/chrony.conf <<CONF
 refclock SOCK $C/pps.sock refid PPS poll 2 precision 1e-7 prefer
 refclock SOCK $C/nmea.sock refid NMEA poll 2 precision 1e-3 noselect
+refclock SOCK $C/ppsn.sock refid PPSN poll 2 precision 1e-7 noselect
+refclock SOCK $C/nmean.sock refid NMEN poll 2 precision 1e-3 noselect
 leapsectz right/UTC
 leapsecmode system
 allow 127.0.0.1
@@ -347,17 +349,33 @@ CONF
 	return 1
 }
 
-leap_receiver() {   # the receiver on the reference clock, with the leap
+# Two receivers on the reference clock, with the leap: one sends the
+# time of the pulse before it through the UARTs (as start_receiver), the
+# other names the coming pulse (--next-second) on a pty of its own.  Both
+# gpsppsd read /dev/pps0.
+leap_receivers() {
+	local sim="gpspps-sim --baud 9600 --raw-clock $REF_OFF --leap-at 2016-12-31T23:59:60"
+
 	stty -F /dev/ttyS1 9600 raw -echo -crtscts clocal
-	gpspps-sim --pty /tmp/gps0 --baud 9600 --raw-clock "$REF_OFF" \
-		--leap-at 2016-12-31T23:59:60 --log /tmp/sim.jsonl \
-		>/tmp/sim.log 2>&1 &
+	$sim --pty /tmp/gps0 >/tmp/sim.log 2>&1 &
+	$sim --pty /tmp/gps1 --next-second >/tmp/sim-next.log 2>&1 &
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		[ -e /tmp/gps0 ] && break
+		[ -e /tmp/gps0 ] && [ -e /tmp/gps1 ] && break
 		sleep 0.5
 	done
 	stty -F /tmp/gps0 raw -echo 2>/dev/null
 	cat /tmp/gps0 >/dev/ttyS1 &
+	gpsppsd --config /dev/null --device /dev/ttyS2 --baud 9600 \
+		--pps kernel:/dev/pps0 --status-socket /run/gpsppsd.sock \
+		--pps-socket $C/pps.sock --nmea-socket $C/nmea.sock \
+		--dump >/tmp/dump.jsonl 2>/tmp/gpsppsd.log &
+	GPSPPSD=$!
+	mkdir -p /tmp/state-next
+	gpsppsd --config /dev/null --device /tmp/gps1 --baud 9600 \
+		--pps kernel:/dev/pps0 --next-second --status-socket none \
+		--state-directory /tmp/state-next \
+		--pps-socket $C/ppsn.sock --nmea-socket $C/nmean.sock \
+		--dump >/tmp/dump-next.jsonl 2>/tmp/gpsppsd-next.log &
 }
 
 kstate() { adjtimex 2>/dev/null | sed -n 's/.*return value: *\([0-9]*\).*/\1/p'; }
@@ -384,21 +402,45 @@ kernel_ins() {
 	return 1
 }
 
-# refclocks.log PPS lines with |raw offset| above $1 s (none expected).
-pps_off_by() { grep ' PPS ' $C/refclocks.log | awk -v lim="$1" \
+# refclocks.log lines of refid $1 with |raw offset| above $2 s.
+pps_off_by() { grep " $1 " $C/refclocks.log | awk -v lim="$2" \
 	'{ o = $7 < 0 ? -$7 : $7; if (o > lim) n++ } END { print n + 0 }'; }
 
-# The first refclocks.log PPS line at or after HH:MM:SS of 2017-01-01.
-pps_after() { grep '^2017-01-01 ' $C/refclocks.log | grep ' PPS ' |
-	awk -v t="$1" '$2 >= t { print $2; exit }'; }
+# The first refclocks.log line of refid $1 at or after 2017-01-01 $2.
+pps_after() { grep '^2017-01-01 ' $C/refclocks.log | grep " $1 " |
+	awk -v t="$2" '$2 >= t { print $2; exit }'; }
+
+# --dump $1: no PPS sample of 0.5 s or more sent, none with a leap flag.
+dump_clean() {
+	! grep '"pps_sent":true' "$1" |
+		grep -Eq '"pps_offset_ns":-?([5-9][0-9]{8}|[0-9]{10,}),|"leap":[12]'
+}
+
+# Checks for the receiver whose refid is $1 and --dump file $2.
+leap_receiver_checks() {
+	local first
+	check "$1: no sample off by more than 0.5 s reached chronyd" \
+		[ "$(pps_off_by "$1" 0.5)" = 0 ]
+	check "$1: gpsppsd sent no PPS sample off by 0.5 s or more, all with leap 0" \
+		dump_clean "$2"
+	check "$1: the 23:59:60 epoch held back (leap_second)" \
+		grep -q '"time":"2016-12-31T23:59:60.*"pps":"leap_second"' "$2"
+	first=$(pps_after "$1" 00:00:00)
+	echo "GUEST: $1: first refclocks.log sample after the leap: ${first:-none}"
+	check "$1: samples resume within 8 s of the leap" \
+		awk -v f="$first" 'BEGIN { exit !(f != "" && f < "00:00:08") }'
+}
 
 leap_report() {
 	echo "--- refclocks.log, 23:59:55 to 00:00:05"
 	awk '($1 == "2016-12-31" && $2 >= "23:59:55") ||
 	     ($1 == "2017-01-01" && $2 < "00:00:06")' $C/refclocks.log
-	echo "--- gpsppsd --dump, 23:59:57 to 00:00:03"
-	grep -E '"time":"(2016-12-31T23:59:(5[7-9]|60)|2017-01-01T00:00:0[0-3])' \
-		/tmp/dump.jsonl
+	for f in /tmp/dump.jsonl /tmp/dump-next.jsonl; do
+		echo "--- gpsppsd --dump $f, 23:59:58 to 00:00:02"
+		grep -E '"time":"(2016-12-31T23:59:(5[89]|60)|2017-01-01T00:00:0[0-2])' "$f"
+	done
+	echo "--- gpsppsctl status"
+	gpsppsctl --socket /run/gpsppsd.sock status 2>&1
 	echo "--- kernel"
 	dmesg | grep -i 'leap second'
 }
@@ -417,15 +459,8 @@ leap_after() {
 	check "the kernel logged the insertion" \
 		sh -c "dmesg | grep -q 'inserting leap second'"
 	leap_report
-	check "no PPS sample off by more than 0.5 s reached chronyd" \
-		[ "$(pps_off_by 0.5)" = 0 ]
-	check "gpsppsd sent no PPS sample off by 0.5 s or more (its --dump)" \
-		sh -c "! grep '\"pps_sent\":true' /tmp/dump.jsonl |
-			grep -E '\"pps_offset_ns\":-?([5-9][0-9]{8}|[0-9]{10,}),'"
-	first=$(pps_after 00:00:00)
-	echo "GUEST: first PPS sample in refclocks.log after the leap: ${first:-none}"
-	check "PPS samples resume within 8 s of the leap" \
-		awk -v f="$first" 'BEGIN { exit !(f != "" && f < "00:00:08") }'
+	leap_receiver_checks PPS /tmp/dump.jsonl
+	leap_receiver_checks PPSN /tmp/dump-next.jsonl
 	tracking
 	check "Leap status back to Normal" \
 		sh -c "chronyc -h $C/chronyd.sock -n tracking | grep -q 'Leap status *: Normal'"
@@ -483,8 +518,7 @@ scenario_leap() {
 	insmod /lib/modules/vmpps.ko raw=1 || return 1
 	REF_OFF=$(cat /sys/module/vmpps/parameters/raw_offset_ns)
 	start_leap_chronyd || { echo "GUEST FAIL: chronyd did not start"; cat $C/chronyd.out; return 1; }
-	leap_receiver
-	start_gpsppsd kernel:/dev/pps0
+	leap_receivers
 	leap_sampler &
 	sampler=$!
 	leap_before

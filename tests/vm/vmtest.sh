@@ -172,7 +172,7 @@ esac
 install -m 0755 "$BUSYBOX" "$IR/bin/busybox"
 
 for p in src/gpsppsd/gpsppsd src/gpspps-sim/gpspps-sim tests/vm/vmprobe tests/vm/vmdcd \
-	tests/vm/vmclock; do
+	tests/vm/vmclock src/gpsppsctl/gpsppsctl; do
 	[ -x "$BUILD/$p" ] && add_bin "$BUILD/$p" "/usr/bin/$(basename "$p")"
 done
 # The libgpiod v2 build of vmprobe (gpiod2-build.sh) and its library.
