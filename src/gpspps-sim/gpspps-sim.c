@@ -736,7 +736,11 @@ static void sleep_raw(const struct sim *s, int64_t t)
 	struct timespec ts;
 	int64_t left;
 
-	while (!stop_signal && (left = t - sim_now(s)) > 0) {
+	for (;;) {
+		left = t - sim_now(s);
+		if (stop_signal || left <= 0) {
+			return;
+		}
 		if (left > TU_NS_PER_MS) {
 			left -= left / 8;
 		}

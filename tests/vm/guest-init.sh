@@ -52,6 +52,15 @@ start_receiver() {
 	cat /tmp/gps0 >/dev/ttyS1 &
 }
 
+# wait_for TEST-ARGS...: up to 5 s for `test TEST-ARGS` to hold.
+wait_for() {
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		test "$@" && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
 start_chronyd() {
 	mkdir -p $C
 	chmod 700 $C
@@ -66,11 +75,7 @@ logdir $C
 log refclocks
 CONF
 	chronyd -x -d -u root -f $C/chrony.conf >$C/chronyd.out 2>&1 &
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		[ -S $C/pps.sock ] && return 0
-		sleep 0.5
-	done
-	return 1
+	wait_for -S $C/pps.sock
 }
 
 start_gpsppsd() {   # start_gpsppsd PPS-SPEC [EDGE]
@@ -342,11 +347,7 @@ log measurements
 CONF
 	chronyd -d -u root -f $C/chrony.conf >$C/chronyd.out 2>&1 &
 	chronyd -x -d -u root -f $LC/chrony.conf >$LC/chronyd.out 2>&1 &
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		[ -S $C/pps.sock ] && return 0
-		sleep 0.5
-	done
-	return 1
+	wait_for -S $C/pps.sock
 }
 
 # Two receivers on the reference clock, with the leap: one sends the
@@ -359,10 +360,7 @@ leap_receivers() {
 	stty -F /dev/ttyS1 9600 raw -echo -crtscts clocal
 	$sim --pty /tmp/gps0 >/tmp/sim.log 2>&1 &
 	$sim --pty /tmp/gps1 --next-second >/tmp/sim-next.log 2>&1 &
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		[ -e /tmp/gps0 ] && [ -e /tmp/gps1 ] && break
-		sleep 0.5
-	done
+	wait_for -e /tmp/gps0 && wait_for -e /tmp/gps1
 	stty -F /tmp/gps0 raw -echo 2>/dev/null
 	cat /tmp/gps0 >/dev/ttyS1 &
 	gpsppsd --config /dev/null --device /dev/ttyS2 --baud 9600 \
