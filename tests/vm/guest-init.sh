@@ -400,9 +400,11 @@ kernel_ins() {
 	return 1
 }
 
-# refclocks.log lines of refid $1 with |raw offset| above $2 s.
+# refclocks.log lines of refid $1 with |raw| or |cooked offset| (columns
+# 7 and 8; "-" in a filtered line's 7) above $2 s.
 pps_off_by() { grep " $1 " $C/refclocks.log | awk -v lim="$2" \
-	'{ o = $7 < 0 ? -$7 : $7; if (o > lim) n++ } END { print n + 0 }'; }
+	'{ a = $7 < 0 ? -$7 : $7; b = $8 < 0 ? -$8 : $8
+	   if (a > lim || b > lim) n++ } END { print n + 0 }'; }
 
 # The first refclocks.log line of refid $1 at or after 2017-01-01 $2.
 pps_after() { grep '^2017-01-01 ' $C/refclocks.log | grep " $1 " |
@@ -441,6 +443,8 @@ leap_report() {
 	gpsppsctl --socket /run/gpsppsd.sock status 2>&1
 	echo "--- kernel"
 	dmesg | grep -i 'leap second'
+	echo "--- chronyd"
+	grep -i 'leap' $C/chronyd.out
 }
 
 leap_before() {
