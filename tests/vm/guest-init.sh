@@ -536,6 +536,16 @@ scenario_leap() {
 	step_after "$t0" "$sec"
 	kill $sampler
 	show_state
+	leap_diag "$t0"
+}
+
+# What to read when a check above failed.
+leap_diag() {
+	echo "--- chronyd (last 12 lines)"; tail -n 12 $C/chronyd.out
+	echo "--- gpsppsd --next-second log"; tail -n 8 /tmp/gpsppsd-next.log
+	echo "--- clock.log: POSIX s, uptime cs, kernel state, clock - reference"
+	awk '$3 == 3 { print; n++ } n >= 6 { exit }' /tmp/clock.log
+	awk -v t0="$1" '$2 >= t0 && $2 % 200 < 20' /tmp/clock.log | head -n 25
 }
 
 echo "GUEST: scenario $SCENARIO on $(uname -r)"
