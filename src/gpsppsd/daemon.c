@@ -1110,6 +1110,11 @@ static int make_modules(struct daemon *d, char *err, size_t errlen)
 	struct pair_config pc;
 	const char *msg;
 
+	if (conf_floor_s(cfg, &no.rollover_floor) != 0) {
+		snprintf(err, errlen, "rollover-floor %s: need YYYY-MM-DD",
+			 cfg->rollover_floor);
+		return -EINVAL;
+	}
 	pair_config_from(cfg, &pc);
 	msg = pair_config_check(&pc);
 	if (msg != NULL) {

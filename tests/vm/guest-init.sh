@@ -315,6 +315,8 @@ scenario_dcd() {
 # 23:59:60 and which neither the kernel's leap nor a step of the system
 # clock moves.  chronyd owns the guest's clock (no -x) and takes the leap
 # from right/UTC; the kernel inserts it (adjtimex TIME_INS -> TIME_OOP).
+# gpsppsd's --rollover-floor lets it take 2016 for 2016, not for a GPS
+# week-number rollover (which the default floor, 2026, would).
 LEAP_AT=1483228800      # 2017-01-01 00:00:00 UTC, POSIX: the end of 23:59:60
 LEAP_START="2016-12-31 23:58:45"
 LC=/run/chrony-client   # the client chronyd (loopback, -x)
@@ -365,12 +367,14 @@ leap_receivers() {
 	cat /tmp/gps0 >/dev/ttyS1 &
 	gpsppsd --config /dev/null --device /dev/ttyS2 --baud 9600 \
 		--pps kernel:/dev/pps0 --status-socket /run/gpsppsd.sock \
+		--rollover-floor 2010-01-01 \
 		--pps-socket $C/pps.sock --nmea-socket $C/nmea.sock \
 		--dump >/tmp/dump.jsonl 2>/tmp/gpsppsd.log &
 	GPSPPSD=$!
 	mkdir -p /tmp/state-next
 	gpsppsd --config /dev/null --device /tmp/gps1 --baud 9600 \
 		--pps kernel:/dev/pps0 --next-second --status-socket none \
+		--rollover-floor 2010-01-01 \
 		--state-directory /tmp/state-next \
 		--pps-socket $C/ppsn.sock --nmea-socket $C/nmean.sock \
 		--dump >/tmp/dump-next.jsonl 2>/tmp/gpsppsd-next.log &
