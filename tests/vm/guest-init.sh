@@ -380,7 +380,10 @@ leap_receivers() {
 		--dump >/tmp/dump-next.jsonl 2>/tmp/gpsppsd-next.log &
 }
 
+# adjtimex's state (1 INS, 3 OOP; 5, TIME_ERROR, hides them while the
+# clock is unsynchronised) and whether the INS status flag is set.
 kstate() { adjtimex 2>/dev/null | sed -n 's/.*return value: *\([0-9]*\).*/\1/p'; }
+kflag_ins() { adjtimex 2>/dev/null | grep -q '^ *status:.*INS'; }
 tracking() { chronyc -h $C/chronyd.sock -n tracking 2>&1; }
 
 # Every 0.2 s: POSIX second, uptime (cs), kernel state (1 INS, 3 OOP),
@@ -397,7 +400,7 @@ wait_posix() { while [ "$(date +%s)" -lt "$1" ]; do sleep 0.2; done; }
 kernel_ins() {
 	local t=0
 	while [ $t -lt "$1" ]; do
-		[ "$(kstate)" = 1 ] && return 0
+		kflag_ins && return 0
 		sleep 1
 		t=$((t + 1))
 	done
@@ -453,15 +456,14 @@ leap_report() {
 
 leap_before() {
 	check "chronyd selects the PPS refclock on the reference" wait_selected 50
-	check "chronyd announces the leap to the kernel (TIME_INS)" kernel_ins 20
+	check "chronyd announces the leap to the kernel (STA_INS)" kernel_ins 20
 	tracking | grep 'Leap status'
 	check "chronyd's leap status is Insert second" \
 		sh -c "chronyc -h $C/chronyd.sock -n tracking | grep -q 'Leap status *: Insert second'"
 }
 
 leap_after() {
-	check "the kernel inserted 23:59:60 (TIME_OOP seen)" \
-		sh -c "awk '\$3 == 3' /tmp/clock.log | grep -q ."
+	echo "GUEST: adjtimex TIME_OOP (3) seen $(awk '$3 == 3' /tmp/clock.log | wc -l) times in 0.2 s samples"
 	check "the kernel logged the insertion" \
 		sh -c "dmesg | grep -q 'inserting leap second'"
 	leap_report
