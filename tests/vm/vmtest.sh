@@ -19,7 +19,7 @@
 # be had; the reason is printed).
 #
 # Environment: GPSPPS_VM_KEEP=1 keeps the scratch directory;
-# GPSPPS_VM_TIMEOUT (s, default 240) bounds one boot.
+# GPSPPS_VM_TIMEOUT (s, default 240, 280 for leap) bounds one boot.
 set -euo pipefail
 
 BUILD=$(realpath "${1:?build dir}")
@@ -172,7 +172,7 @@ esac
 install -m 0755 "$BUSYBOX" "$IR/bin/busybox"
 
 for p in src/gpsppsd/gpsppsd src/gpspps-sim/gpspps-sim src/gpsppsctl/gpsppsctl \
-	 tests/vm/vmprobe tests/vm/vmdcd; do
+	 tests/vm/vmprobe tests/vm/vmdcd tests/vm/vmclock; do
 	[ -x "$BUILD/$p" ] && add_bin "$BUILD/$p" "/usr/bin/$(basename "$p")"
 done
 # The libgpiod v2 build of vmprobe (gpiod2-build.sh) and its library.
@@ -200,6 +200,13 @@ install -m 0644 "$MODDIR"/vmpps.ko "$MODDIR"/vmgpio.ko "$MODDIR"/vmuart.ko \
 	"$IR/lib/modules/"
 [ -f "$LDISC" ] && install -m 0644 "$LDISC" "$IR/lib/modules/"
 install -m 0755 "$HERE/guest-init.sh" "$IR/init"
+# chronyd's leapsectz right/UTC (the leap scenario) from the host's tzdata.
+if [ -f /usr/share/zoneinfo/right/UTC ]; then
+	install -D -m 0644 /usr/share/zoneinfo/right/UTC \
+		"$IR/usr/share/zoneinfo/right/UTC"
+elif [ "$SCENARIO" = leap ]; then
+	skip "no /usr/share/zoneinfo/right/UTC (install tzdata)"
+fi
 echo "root:x:0:0:root:/root:/bin/sh" >"$IR/etc/passwd"
 echo "root:x:0:" >"$IR/etc/group"
 (cd "$IR" && find . | "$BUSYBOX" cpio -o -H newc -R 0:0 2>/dev/null | gzip -1) \
@@ -213,10 +220,12 @@ echo "root:x:0:" >"$IR/etc/group"
 # scenarios use vmuart's port (modules/vmuart.c) instead.
 SOCK=$WORK/uart.sock
 CONSOLE=$WORK/console.log
+BOOT_TIMEOUT=240
+[ "$SCENARIO" = leap ] && BOOT_TIMEOUT=280   # about 100 s of guest time
 log "booting $KVER, scenario $SCENARIO"
 start=$(date +%s)
 set +e
-timeout "${GPSPPS_VM_TIMEOUT:-240}" qemu-system-x86_64 -accel tcg -m 384 -smp 1 \
+timeout "${GPSPPS_VM_TIMEOUT:-$BOOT_TIMEOUT}" qemu-system-x86_64 -accel tcg -m 384 -smp 1 \
 	-display none -monitor none -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-chardev "socket,id=s1,path=$SOCK,server=on,wait=off" \
