@@ -213,6 +213,12 @@ enum pair_result pair_add_epoch(struct pair_engine *pe,
  * epoch may be sent.  Call after pair_add_epoch. */
 bool pair_nmea_usable(const struct pair_engine *pe);
 
+/* True when the epoch just fed has a label that is not a whole second and
+ * sought an edge for its second in place of the whole-second epoch (see
+ * "later epochs" above): its result is that second's.  Call after
+ * pair_add_epoch. */
+bool pair_stood_in(const struct pair_engine *pe);
+
 const struct pair_stats *pair_get_stats(const struct pair_engine *pe);
 
 /* Where the guards stand (for the status report; reading it changes

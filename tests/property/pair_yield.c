@@ -6,8 +6,8 @@
  * The stream: gpspps-sim's own generator (simgen: RMC, GGA, GSA, GSV at
  * 115200 baud, first byte 350 ms after each epoch's instant) with bad
  * checksums and garbage at 8 % of the epochs each, 5 % of the epochs
- * missing and losses of fix starting in 3 % of the seconds (as in the
- * fault-heavy chain of doc/reliability.md) (2-10 s long),
+ * missing, and losses of fix (2-10 s long) starting in 3 % of the seconds
+ * as in the fault-heavy chain of doc/reliability.md,
  * decoded byte by byte by the daemon's NMEA decoder (bytes dated at the
  * line rate, the epoch closed 50 ms after the burst, as idle-flush does);
  * and PPS edges as `--pps sim:miss=0.05,spurious=0.05` makes them (5 %
