@@ -63,7 +63,7 @@ struct pair_engine {
 	struct warmup warm;
 	bool usable;
 	int64_t anchor_mono;	/* edge of the last sample, 0 if none */
-	int64_t tried_mono;	/* mark of the last epoch that sought an edge */
+	struct mark tried;	/* of the last epoch that sought an edge */
 	bool stood_in;		/* the epoch just fed stood in for its second */
 	int64_t leap_label;	/* label of the last 23:59:60 seen */
 };
@@ -446,6 +446,9 @@ static bool warmup_note(struct pair_engine *pe, const struct nmea_epoch *ep)
 	struct mark m = mark_of(ep);
 	bool timed = m.mono != 0 && w->last.mono != 0;
 	int64_t gap = sub_sat(m.mono, w->last.mono);
+	/* silence: since the last second seen, counted or not */
+	int64_t quiet = w->have_alt && w->alt.mono != 0 ?
+			sub_sat(m.mono, w->alt.mono) : gap;
 
 	if (!ep->valid) {
 		w->run = 0;
@@ -454,7 +457,7 @@ static bool warmup_note(struct pair_engine *pe, const struct nmea_epoch *ep)
 	if (!ep->date_known || (!whole && m.mono == 0)) {
 		return true;
 	}
-	if (w->run == 0 || (timed && gap > pe->cfg.stale_ns + TU_NS_PER_SEC / 2)) {
+	if (w->run == 0 || (timed && quiet > pe->cfg.stale_ns + TU_NS_PER_SEC / 2)) {
 		warmup_count(w, &m, 1);         /* start, or after a silence */
 		return true;
 	}
@@ -482,16 +485,20 @@ static bool warm(const struct pair_engine *pe)
 }
 
 /* May a later epoch of a second (label not whole) seek an edge in place
- * of the whole-second epoch: it is timed, and no epoch has sought one for
- * the same second (a mark within 0.5 s of its own, or later)? */
+ * of the whole-second epoch: it is timed, and the last epoch that sought
+ * one named another second and has a mark more than 0.5 s before its
+ * own? */
 static bool stands_in(const struct pair_engine *pe,
 		      const struct nmea_epoch *ep)
 {
 	struct mark m = mark_of(ep);
 
-	return m.mono != 0 && (pe->tried_mono == 0 ||
-			       sub_sat(m.mono, pe->tried_mono) >
-			       TU_NS_PER_SEC / 2);
+	if (m.mono == 0) {
+		return false;
+	}
+	return pe->tried.mono == 0 ||
+	       (m.label != pe->tried.label &&
+		sub_sat(m.mono, pe->tried.mono) > TU_NS_PER_SEC / 2);
 }
 
 /* PAIR_PENDING when the epoch may pair, else why not. */
@@ -686,7 +693,7 @@ enum pair_result pair_add_epoch(struct pair_engine *pe,
 		return hold(pe, r);
 	}
 	pe->stood_in = !is_whole(ep->time_ns);
-	pe->tried_mono = w.mono_ns;
+	pe->tried = m;
 	return pair_epoch(pe, &w, out);
 }
 
