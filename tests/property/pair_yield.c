@@ -27,9 +27,9 @@
  *     with a valid fix, a known date, not a leap second, dated at the
  *     burst's true first byte, within the pairing window after the edge.
  *   ideal-pairable: oracle-pairable, and what a safe pairer strictly
- *     needs before it may trust a label: (1) none of the min_valid - 1
- *     seconds before s was before the start or had an epoch reporting no
- *     fix (the warm-up: a receiver's
+ *     needs before it may trust a label: (1) since the start or the
+ *     last second with an epoch reporting no fix, at least min_valid - 1
+ *     seconds before s had an intact epoch (the warm-up: a receiver's
  *     first labels after acquisition may be wrong, and nothing in the
  *     stream tells); (2) after the start, confirm - 1 ideal-pairable
  *     seconds have passed (the first reference needs confirm pairings that
@@ -306,7 +306,7 @@ static void count_ideal(struct run *r)
 			}
 			confirmed++;
 		}
-		fix_run = s->nofix ? 0 : fix_run + 1;
+		fix_run = s->nofix ? 0 : fix_run + s->intact;
 	}
 }
 
@@ -451,6 +451,6 @@ int main(int argc, char **argv)
 			ok = false;
 		}
 	}
-	printf("%s\n", ok ? "PASS" : "");
+	printf("%s\n", ok ? "PASS" : "FAIL");
 	return ok ? 0 : 1;
 }
