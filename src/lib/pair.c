@@ -449,6 +449,7 @@ static bool warmup_note(struct pair_engine *pe, const struct nmea_epoch *ep)
 	/* silence: since the last second seen, counted or not */
 	int64_t quiet = w->have_alt && w->alt.mono != 0 ?
 			sub_sat(m.mono, w->alt.mono) : gap;
+	bool silence = timed && quiet > pe->cfg.stale_ns + TU_NS_PER_SEC / 2;
 
 	if (!ep->valid) {
 		w->run = 0;
@@ -457,7 +458,7 @@ static bool warmup_note(struct pair_engine *pe, const struct nmea_epoch *ep)
 	if (!ep->date_known || (!whole && m.mono == 0)) {
 		return true;
 	}
-	if (w->run == 0 || (timed && quiet > pe->cfg.stale_ns + TU_NS_PER_SEC / 2)) {
+	if (w->run == 0 || silence) {
 		warmup_count(w, &m, 1);         /* start, or after a silence */
 		return true;
 	}

@@ -18,8 +18,9 @@
  * that arrive late (after the next pulse, up to 1.5 s after their
  * instant), fix losses (beginning and ending in the middle of a second at
  * 5 and 10 Hz), NMEA and PPS outages, delay jumps, daemon stalls after
- * which the backlog is fed edges first, and receivers that settle: after start and after a fix loss, up
- * to 3 valid-flagged epochs whose labels are off by whole seconds.  (Warm-up
+ * which the backlog is fed edges first, and receivers that settle: after
+ * start and after a fix loss, up to 3 valid-flagged epochs whose labels
+ * are off by whole seconds.  (Warm-up
  * and guard together stop streaks of up to min_valid + confirm - 2 = 4
  * with the defaults; a streak of 4 can be lengthened to 5 by a garbled or
  * spurious epoch of the same shift right after it, which the high fault

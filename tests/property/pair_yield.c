@@ -195,8 +195,9 @@ static void check_sample(struct run *r, const struct pair_sample *ps)
 
 	if (err >= SEC / 2 || err <= -SEC / 2 || s == NULL) {
 		r->res.wrong++;
-		fprintf(stderr, "WRONG SECOND: label %" PRId64 " edge %+.6f s\n",
-			ps->label_ns / SEC, (double)-err / 1e9);
+		fprintf(stderr, "WRONG SECOND: label %" PRId64
+			" edge %+.6f s\n", ps->label_ns / SEC,
+			(double)-err / 1e9);
 		return;
 	}
 	if (err > MS || err < -MS) {
