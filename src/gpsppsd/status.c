@@ -17,7 +17,7 @@
 /* Samples a window holds at most: 64 s of epochs at 20 Hz. */
 #define WINDOW_CAP 1280
 
-/* The last whole-second epoch, copied out of the record. */
+/* The last epoch that named its second, copied out of the record. */
 struct last_epoch {
 	bool have;
 	struct nmea_epoch ep;
