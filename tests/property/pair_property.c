@@ -46,6 +46,7 @@
 #include <time.h>
 
 #include "pair.h"
+#include "splitmix.h"
 #include "timeutil.h"
 
 #define SEC TU_NS_PER_SEC
@@ -69,16 +70,12 @@ static uint64_t rng;
 
 static uint64_t rnd(void)
 {
-	uint64_t z = (rng += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
+	return splitmix_next(&rng);
 }
 
 static double unif(void)
 {
-	return (double)(rnd() >> 11) * (1.0 / 9007199254740992.0);
+	return splitmix_unif(&rng);
 }
 
 /* Uniform in [lo, hi]. */

@@ -53,6 +53,7 @@
 
 #include "nmea.h"
 #include "pair.h"
+#include "splitmix.h"
 #include "simgen.h"
 #include "timeutil.h"
 
@@ -73,22 +74,13 @@
 
 static const int rates[N_RATES] = { 1, 5, 10 };
 
-/* ---- random numbers for the edges (splitmix64, as pps_sim draws) ---- */
+/* ---- random numbers for the edges ---------------------------------- */
 
 static uint64_t rng;
 
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 static double unif(void)
 {
-	return (double)(rnd() >> 11) * (1.0 / 9007199254740992.0);
+	return splitmix_unif(&rng);
 }
 
 /* ---- per-second truth and outcome ----------------------------------- */
