@@ -266,9 +266,11 @@ static void handle_epoch(struct daemon *d, const struct nmea_epoch *ep)
 	struct pair_sample ps;
 	struct status_epoch r = { .ep = ep };
 	bool whole = tu_floor_mod(ep->time_ns, TU_NS_PER_SEC) == 0;
+	bool names;	/* the epoch that names its second for pairing */
 
 	log_fix_change(d, ep);
 	r.pr = pair_add_epoch(d->pair, ep, &ps);
+	names = whole || pair_stood_in(d->pair);
 	r.ps = &ps;
 	if (r.pr == PAIR_SAMPLE) {
 		handle_pps_sample(d, &ps, &r.pps_sent);
@@ -280,10 +282,10 @@ static void handle_epoch(struct daemon *d, const struct nmea_epoch *ep)
 		r.nmea_sent = send_sample(d->nmea_sock, ep->burst_rx_ns,
 					  ep->time_ns, 0);
 	}
-	if (d->dump != NULL && whole) {
+	if (d->dump != NULL && names) {
 		dump_write(d, &r);
 	}
-	status_note_epoch(d->status, ep, whole ? &r : NULL,
+	status_note_epoch(d->status, ep, names ? &r : NULL,
 			  tu_now(CLOCK_MONOTONIC));
 }
 

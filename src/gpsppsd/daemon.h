@@ -22,7 +22,8 @@
 
 /*
  * Run until SIGINT or SIGTERM.  With dump non-NULL, one JSON object per
- * whole-second epoch is written there: the epoch, the edge and burst
+ * epoch that named its second (the whole-second one, or a later one
+ * standing in for it) is written there: the epoch, the edge and burst
  * timestamps, the offsets sent, or why nothing was sent.  Returns the
  * process exit code.
  */

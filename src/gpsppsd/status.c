@@ -17,7 +17,7 @@
 /* Samples a window holds at most: 64 s of epochs at 20 Hz. */
 #define WINDOW_CAP 1280
 
-/* The last whole-second epoch, copied out of the record. */
+/* The last epoch that named its second, copied out of the record. */
 struct last_epoch {
 	bool have;
 	struct nmea_epoch ep;
@@ -143,7 +143,10 @@ void status_note_epoch(struct status *st, const struct nmea_epoch *ep,
 		return;
 	}
 	note_last(st, rec);
-	if (ep->date_known && ep->burst_rx_ns != 0) {
+	/* The delay of whole-second bursts (not of a later epoch standing
+	 * in), as the NMEA samples and the calibrator see it. */
+	if (ep->date_known && ep->burst_rx_ns != 0 &&
+	    tu_floor_mod(ep->time_ns, TU_NS_PER_SEC) == 0) {
 		rolling_add(st->delay, mono,
 			    (double)(ep->burst_rx_ns - ep->time_ns) / 1e9);
 	}

@@ -50,7 +50,9 @@ struct status_sources {
 	struct status_server *const *server;
 };
 
-/* One whole-second epoch and what became of it (what --dump prints). */
+/* One epoch that named its second (the whole-second one, or a later one
+ * standing in for it: pair_stood_in) and what became of it (what --dump
+ * prints). */
 struct status_epoch {
 	const struct nmea_epoch *ep;
 	enum pair_result pr;
@@ -72,8 +74,9 @@ void status_destroy(struct status *st);
 void status_note_open(struct status *st, int64_t mono);
 /* Bytes were fed to the decoder. */
 void status_note_bytes(struct status *st, int64_t mono);
-/* An epoch was closed (every epoch, fractional ones too); whole-second
- * ones come with their record in rec (NULL for the others). */
+/* An epoch was closed (every epoch, fractional ones too); those that
+ * named their second come with their record in rec (NULL for the
+ * others). */
 void status_note_epoch(struct status *st, const struct nmea_epoch *ep,
 		       const struct status_epoch *rec, int64_t mono);
 /* A PPS edge arrived (before it is paired). */

@@ -35,11 +35,20 @@ struct guard {
 	int64_t run_label;
 };
 
+/* A second as an epoch names it: its label floored to the whole second,
+ * and the burst moved back by the label's fraction (when the whole-second
+ * epoch's burst would have come, at the same delay). */
+struct mark {
+	int64_t label;
+	int64_t mono;
+	bool leap;
+};
+
 struct warmup {
 	int run;		/* consecutive valid seconds */
-	int64_t last_label;	/* of the last epoch counted */
-	int64_t last_mono;
-	bool last_leap;
+	struct mark last;	/* the last second counted */
+	bool have_alt;		/* an inconsistent second seen since */
+	struct mark alt;	/* the newest of them */
 };
 
 struct pair_engine {
@@ -54,6 +63,8 @@ struct pair_engine {
 	struct warmup warm;
 	bool usable;
 	int64_t anchor_mono;	/* edge of the last sample, 0 if none */
+	struct mark tried;	/* of the last epoch that sought an edge */
+	bool stood_in;		/* the epoch just fed stood in for its second */
 	int64_t leap_label;	/* label of the last 23:59:60 seen */
 };
 
@@ -371,66 +382,100 @@ static enum pair_result pair_one(struct pair_engine *pe,
 
 /* ---- warm-up and screening of epochs -------------------------------- */
 
-/* Does ep's label follow the last counted one as its burst follows that
- * burst: a whole number of seconds later (one more across a leap second),
- * within a second of the burst interval?  Without mono stamps: exactly
- * the next second. */
-static bool warmup_consistent(const struct pair_engine *pe,
-			      const struct nmea_epoch *ep, int64_t gap)
+static struct mark mark_of(const struct nmea_epoch *ep)
 {
-	const struct warmup *w = &pe->warm;
-	int64_t dl = sub_sat(ep->time_ns, w->last_label);
+	int64_t frac = tu_floor_mod(ep->time_ns, TU_NS_PER_SEC);
+	struct mark m = { sub_sat(ep->time_ns, frac), ep->burst_rx_mono_ns,
+			  ep->leap_second };
 
-	if (w->last_leap) {
+	if (m.mono != 0) {
+		m.mono = sub_sat(m.mono, frac);
+	}
+	return m;
+}
+
+/* Does second m follow second a as its burst follows a's: a whole number
+ * of seconds later (one more across a leap second), within a second of
+ * the burst interval?  Without mono stamps: exactly the next second. */
+static bool warmup_follows(const struct mark *a, const struct mark *m)
+{
+	int64_t dl = sub_sat(m->label, a->label);
+	int64_t gap = sub_sat(m->mono, a->mono);
+
+	if (a->leap) {
 		dl = sub_sat(dl, -TU_NS_PER_SEC);
 	}
-	if (ep->burst_rx_mono_ns == 0 || w->last_mono == 0) {
+	if (m->mono == 0 || a->mono == 0) {
 		return dl == TU_NS_PER_SEC;
 	}
 	return dl >= TU_NS_PER_SEC && is_whole(dl) &&
 	       within(dl, gap, TU_NS_PER_SEC - 1);
 }
 
-static void warmup_count(struct warmup *w, const struct nmea_epoch *ep,
-			 int run)
+static void warmup_count(struct warmup *w, const struct mark *m, int run)
 {
 	w->run = run;
-	w->last_label = ep->time_ns;
-	w->last_mono = ep->burst_rx_mono_ns;
-	w->last_leap = ep->leap_second;
+	w->last = *m;
+	w->have_alt = false;
 }
 
-/* Count ep towards warm-up; returns whether its label is consistent with
- * the ones counted before it. */
+/* An inconsistent second while warming up.  One alone (garbled,
+ * spurious) does not restart the count: it is remembered, and the count
+ * goes on when the next second follows the last one counted.  When the
+ * next second follows the remembered one instead (the labels jumped, or
+ * the seconds counted were the wrong ones), the count restarts from the
+ * two of them. */
+static void warmup_other(struct warmup *w, const struct mark *m)
+{
+	if (w->have_alt && warmup_follows(&w->alt, m)) {
+		warmup_count(w, m, 2);
+		return;
+	}
+	w->have_alt = true;
+	w->alt = *m;
+}
+
+/* Count ep's second towards warm-up; returns whether its label is
+ * consistent with the seconds counted before it.  A later epoch of a
+ * second (label not whole) counts for it when the whole-second epoch did
+ * not; untimed, it does not count. */
 static bool warmup_note(struct pair_engine *pe, const struct nmea_epoch *ep)
 {
 	struct warmup *w = &pe->warm;
-	bool timed = ep->burst_rx_mono_ns != 0 && w->last_mono != 0;
-	int64_t gap = sub_sat(ep->burst_rx_mono_ns, w->last_mono);
+	bool whole = is_whole(ep->time_ns);
+	struct mark m = mark_of(ep);
+	bool timed = m.mono != 0 && w->last.mono != 0;
+	int64_t gap = sub_sat(m.mono, w->last.mono);
+	/* silence: since the last second seen, counted or not */
+	int64_t quiet = w->have_alt && w->alt.mono != 0 ?
+			sub_sat(m.mono, w->alt.mono) : gap;
+	bool silence = timed && quiet > pe->cfg.stale_ns + TU_NS_PER_SEC / 2;
 
 	if (!ep->valid) {
 		w->run = 0;
 		return false;
 	}
-	if (!ep->date_known || !is_whole(ep->time_ns)) {
+	if (!ep->date_known || (!whole && m.mono == 0)) {
 		return true;
 	}
-	if (w->run == 0 || (timed && gap > pe->cfg.stale_ns + TU_NS_PER_SEC / 2)) {
-		warmup_count(w, ep, 1);         /* start, or after a silence */
+	if (w->run == 0 || silence) {
+		warmup_count(w, &m, 1);         /* start, or after a silence */
 		return true;
 	}
 	if (timed && gap < TU_NS_PER_SEC / 2) {
-		return false;   /* another whole epoch within the same second */
+		/* Within the second counted: a later epoch of it agrees, a
+		 * second whole-second epoch does not. */
+		return !whole && m.label == w->last.label;
 	}
-	if (warmup_consistent(pe, ep, gap)) {
-		warmup_count(w, ep, w->run + (w->run < pe->cfg.min_valid));
+	if (warmup_follows(&w->last, &m)) {
+		warmup_count(w, &m, w->run + (w->run < pe->cfg.min_valid));
 		return true;
 	}
-	/* Garbled, spurious or jumped: while warming up, start again from
-	 * it; once warm, leave the count alone (the guard holds the pairing)
-	 * but do not vouch for its NMEA sample. */
+	/* Garbled, spurious or jumped.  Once warm, leave the count alone
+	 * (the guard holds the pairing) but do not vouch for its NMEA
+	 * sample. */
 	if (w->run < pe->cfg.min_valid) {
-		warmup_count(w, ep, 1);
+		warmup_other(w, &m);
 	}
 	return false;
 }
@@ -438,6 +483,23 @@ static bool warmup_note(struct pair_engine *pe, const struct nmea_epoch *ep)
 static bool warm(const struct pair_engine *pe)
 {
 	return pe->warm.run >= pe->cfg.min_valid;
+}
+
+/* May a later epoch of a second (label not whole) seek an edge in place
+ * of the whole-second epoch: it is timed, and the last epoch that sought
+ * one named another second and has a mark more than 0.5 s before its
+ * own? */
+static bool stands_in(const struct pair_engine *pe,
+		      const struct nmea_epoch *ep)
+{
+	struct mark m = mark_of(ep);
+
+	if (m.mono == 0) {
+		return false;
+	}
+	return pe->tried.mono == 0 ||
+	       (m.label != pe->tried.label &&
+		sub_sat(m.mono, pe->tried.mono) > TU_NS_PER_SEC / 2);
 }
 
 /* PAIR_PENDING when the epoch may pair, else why not. */
@@ -453,7 +515,7 @@ static enum pair_result screen(const struct pair_engine *pe,
 	if (ep->leap_second) {
 		return PAIR_LEAP_SECOND;
 	}
-	if (!is_whole(ep->time_ns)) {
+	if (!is_whole(ep->time_ns) && (!warm(pe) || !stands_in(pe, ep))) {
 		return PAIR_NOT_WHOLE;
 	}
 	if (!warm(pe)) {
@@ -613,11 +675,13 @@ enum pair_result pair_add_epoch(struct pair_engine *pe,
 				const struct nmea_epoch *ep,
 				struct pair_sample *out)
 {
-	struct waiting w = { ep->time_ns, ep->burst_rx_mono_ns };
+	struct mark m = mark_of(ep);
+	struct waiting w = { m.label, m.mono };
 	enum pair_result r;
 	bool consistent;
 
 	pe->stats.epochs++;
+	pe->stood_in = false;
 	leap_note(pe, ep);
 	consistent = warmup_note(pe, ep);
 	pe->usable = consistent && ep->valid && ep->date_known &&
@@ -629,7 +693,14 @@ enum pair_result pair_add_epoch(struct pair_engine *pe,
 	if (r != PAIR_PENDING) {
 		return hold(pe, r);
 	}
+	pe->stood_in = !is_whole(ep->time_ns);
+	pe->tried = m;
 	return pair_epoch(pe, &w, out);
+}
+
+bool pair_stood_in(const struct pair_engine *pe)
+{
+	return pe->stood_in;
 }
 
 enum pair_guard_state pair_guard_state(const struct pair_engine *pe)

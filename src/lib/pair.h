@@ -9,10 +9,23 @@
  *
  *   window_min <= burst_rx - edge <= window_max     (default 0 .. 0.95 s)
  *
- * and whose label is a whole second (at 5 or 10 Hz only the .000 epoch).
+ * and whose label is a whole second (at 5 or 10 Hz the .000 epoch).
  * With next_second set (receivers that announce the *next* pulse), the
  * window is read the other way round: the burst precedes the edge it
  * names, edge - burst_rx in [window_min, window_max].
+ *
+ * Later epochs: an epoch labelled s + f (0 < f < 1 s, e.g. .200 at 5 Hz)
+ * names second s when no epoch has tried to pair for s yet (its
+ * whole-second epoch was lost or garbled): it stands in for it, paired as
+ * if its burst had come f earlier (its "mark"), i.e. with the window moved
+ * later by f, and the sample is that of second s.  A second is tried once:
+ * after an epoch (whole or standing in) sought an edge for it, whatever
+ * came of it, a later epoch does not stand in when it names the same
+ * second or its mark is within 0.5 s of that epoch's (a later epoch of the
+ * previous second arriving late, after the next pulse, is thus not paired
+ * again).  It must be timed, valid, dated, not a leap second, and come
+ * after warm-up.  A garbled label of a stand-in is held by the guard like
+ * that of a whole-second epoch.
  *
  * Clocks: windows and intervals are measured on CLOCK_MONOTONIC_RAW
  * (pair_edge.mono_ns, nmea_epoch.burst_rx_mono_ns), which is never stepped
@@ -59,19 +72,26 @@
  *
  * Guards, so that a single mis-pairing never reaches chronyd:
  *   - warm-up: after start, after any epoch without a valid fix and
- *     after a silence of more than stale_ns + 0.5 s, min_valid
- *     consecutive valid, dated, whole-second epochs are required before a
- *     sample is produced.  Consecutive: each label is n whole seconds
- *     after the last counted one, n within a second of the interval
- *     between their bursts on CLOCK_MONOTONIC_RAW (one less after a
- *     23:59:60, whose POSIX label the next second repeats), so with the
- *     default one lost epoch is forgiven.  A second whole epoch within 0.5 s of the last counted one
- *     is not counted.  An inconsistent label (garbled, spurious, jumped)
- *     restarts the count from itself while warming up; once warm it is
- *     not counted and the guard deals with its pairing.  With the guard
- *     below, a receiver whose first valid labels after (re)acquisition
- *     are wrong is stopped when the wrong streak is at most min_valid +
- *     confirm - 2 seconds long (4 with the defaults);
+ *     after a silence (no valid, dated second seen, counted or not) of
+ *     more than stale_ns + 0.5 s, min_valid consecutive valid, dated
+ *     seconds are required before a sample is produced.  A second is
+ *     counted by its first epoch (whole, or a timed later one with its
+ *     label floored and its mark, as above).  Consecutive: each label is
+ *     n whole seconds after the last counted one, n within a second of
+ *     the interval between their marks on CLOCK_MONOTONIC_RAW (one less
+ *     after a 23:59:60, whose POSIX label the next second repeats), so
+ *     with the default one lost second is forgiven.  A second whole epoch
+ *     within 0.5 s of the last counted one is not counted (a later epoch
+ *     of the second counted agrees with it).  An inconsistent label
+ *     (garbled, spurious, jumped) is not counted; while warming up, a
+ *     single one does not restart the count either: it is remembered, and
+ *     the count restarts from it (at 2) only when the next second follows
+ *     it rather than the last one counted.  Once warm it is not counted
+ *     and the guard deals with its pairing.  With the guard below, a
+ *     receiver whose first valid labels after (re)acquisition are wrong
+ *     is stopped when the wrong streak is at most min_valid + confirm - 2
+ *     seconds long (4 with the defaults; epochs between them whose labels
+ *     fit neither do not shorten the streak);
  *   - consistency: each pairing has two offsets, label - edge on the
  *     system clock (what chronyd gets) and label - edge on
  *     CLOCK_MONOTONIC_RAW (which only the oscillator's error moves, 100 ppm
@@ -212,6 +232,12 @@ enum pair_result pair_add_epoch(struct pair_engine *pe,
  * labels before it (see warm-up above), i.e. NMEA timing samples of this
  * epoch may be sent.  Call after pair_add_epoch. */
 bool pair_nmea_usable(const struct pair_engine *pe);
+
+/* True when the epoch just fed has a label that is not a whole second and
+ * sought an edge for its second in place of the whole-second epoch (see
+ * "later epochs" above): its result is that second's.  Call after
+ * pair_add_epoch. */
+bool pair_stood_in(const struct pair_engine *pe);
 
 const struct pair_stats *pair_get_stats(const struct pair_engine *pe);
 

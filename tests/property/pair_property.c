@@ -12,11 +12,15 @@
  * stamps lack it).  Leap seconds are inserted at midnights, with the
  * system clock repeating 23:59:59 as Linux does.
  *
- * Faults: missing and spurious edges, late PPS timestamps (scheduling
- * latency), missing, spurious and garbled epochs, fix losses, NMEA and PPS
- * outages, delay jumps, daemon stalls after which the backlog is fed edges
- * first, and receivers that settle: after start and after a fix loss, up
- * to 3 valid-flagged epochs whose labels are off by whole seconds.  (Warm-up
+ * Faults: missing and spurious edges (some within a few ms of the pulse or
+ * of the far end of a burst's window), late PPS timestamps (scheduling
+ * latency), missing, spurious and garbled epochs, later epochs of a second
+ * that arrive late (after the next pulse, up to 1.5 s after their
+ * instant), fix losses (beginning and ending in the middle of a second at
+ * 5 and 10 Hz), NMEA and PPS outages, delay jumps, daemon stalls after
+ * which the backlog is fed edges first, and receivers that settle: after
+ * start and after a fix loss, up to 3 valid-flagged epochs whose labels
+ * are off by whole seconds.  (Warm-up
  * and guard together stop streaks of up to min_valid + confirm - 2 = 4
  * with the defaults; a streak of 4 can be lengthened to 5 by a garbled or
  * spurious epoch of the same shift right after it, which the high fault
@@ -42,6 +46,7 @@
 #include <time.h>
 
 #include "pair.h"
+#include "splitmix.h"
 #include "timeutil.h"
 
 #define SEC TU_NS_PER_SEC
@@ -52,9 +57,11 @@
 #define T0_SEC INT64_C(1483142400)
 #define DEFAULT_SEED UINT64_C(20261127)
 #define DEFAULT_SECONDS INT64_C(1000000)
-/* Lowest acceptable samples per second of valid input.  Measured 0.987 at
- * the default seed, 0.974 the lowest over seeds 1-300; below this the
- * engine is throwing good seconds away. */
+/* Lowest acceptable samples per second of valid input.  Measured 0.9886
+ * at the default seed, 0.9755 the lowest over seeds 1-60 (0.987 and 0.974
+ * over seeds 1-300 when only whole-second epochs were valid input and the
+ * faults added with later epochs standing in were not there yet); below
+ * this the engine is throwing good seconds away. */
 #define MIN_YIELD 0.95
 
 /* ---- random numbers (splitmix64) ------------------------------------ */
@@ -63,16 +70,12 @@ static uint64_t rng;
 
 static uint64_t rnd(void)
 {
-	uint64_t z = (rng += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
+	return splitmix_next(&rng);
 }
 
 static double unif(void)
 {
-	return (double)(rnd() >> 11) * (1.0 / 9007199254740992.0);
+	return splitmix_unif(&rng);
 }
 
 /* Uniform in [lo, hi]. */
@@ -255,9 +258,13 @@ struct segment {
 	int64_t edge_jit;       /* PPS timestamp jitter bound */
 	double p_edge_miss, spur_edges, p_epoch_miss, p_garble, spur_epochs;
 	double p_fixloss, p_outage, p_delay_jump, p_late_edge;
+	double p_late_epoch, p_spur_near;
 	int64_t start, end;     /* physical seconds */
 	int64_t nodate_until;   /* epochs before this second have no date */
-	int64_t fixloss_until, nmea_out_until, pps_out_until;
+	int64_t fixloss_from, fixloss_until, nmea_out_until, pps_out_until;
+	int fixloss_k0, fixloss_k1;  /* in the first and last second of a fix
+					loss, epochs k < k0 still have a fix,
+					epochs k >= k1 have it again */
 	int64_t settle_until;   /* labels off by settle_shift before this */
 	int64_t settle_shift;
 	int64_t last_burst, last_feed;
@@ -295,6 +302,8 @@ static void segment_init(struct segment *sg, int64_t start, int64_t end)
 	sg->p_outage = 1.0 / (double)range(5000, 50000);
 	sg->p_delay_jump = 1.0 / (double)range(500, 20000);
 	sg->p_late_edge = PICKD(garble);
+	sg->p_late_epoch = PICKD(spur_ep);
+	sg->p_spur_near = PICKD(spur_ep);
 	sg->start = start;
 	sg->end = end;
 	sg->nodate_until = start + range(0, 5);
@@ -340,7 +349,8 @@ struct counts {
 	uint64_t duplicates, unknown_edges, usable_bad;
 	uint64_t steps, slews, fixlosses, outages, leaps, segments, stalls;
 	uint64_t inj_edge_miss, inj_spur_edges, inj_epoch_miss, inj_garbled,
-		 inj_spur_epochs, inj_untimed, inj_late_edges, inj_settling;
+		 inj_spur_epochs, inj_untimed, inj_late_edges, inj_settling,
+		 inj_late_epochs, inj_spur_near, inj_midloss;
 };
 
 struct sim {
@@ -575,15 +585,63 @@ static bool gen_edges(struct sim *s, int64_t n)
 		(void)push_edge(s, n * SEC + range(1, SEC - 1), false);
 		s->c.inj_spur_edges++;
 	}
+	/* Near the pulse (inside the period tolerance or just outside it),
+	 * or near where the window of this second's bursts ends. */
+	if (chance(sg->p_spur_near)) {
+		int64_t near = chance(0.5) ? n * SEC :
+			       n * SEC + sg->delay - sg->cfg.window_max_ns;
+
+		(void)push_edge(s, near + range(-3000, 3000) * US, false);
+		s->c.inj_spur_near++;
+	}
 	return sent;
 }
 
-/* The receiver's epochs of second n; returns true when the whole-second
- * epoch went out intact and stamped. */
+/* Does the receiver report a fix in epoch k of second n? */
+static bool fix_at(const struct segment *sg, int64_t n, int k)
+{
+	if (n < sg->fixloss_from || n > sg->fixloss_until) {
+		return true;
+	}
+	if (n == sg->fixloss_from && k < sg->fixloss_k0) {
+		return true;
+	}
+	return n == sg->fixloss_until && k >= sg->fixloss_k1;
+}
+
+/* Is a burst at physical time mark (moved back by its epoch's fraction,
+ * to where the whole-second epoch's would be) in the window of second n's
+ * pulse? */
+static bool in_window(const struct segment *sg, int64_t mark, int64_t n)
+{
+	int64_t d = mark - n * SEC;
+
+	if (sg->cfg.next_second) {
+		d = -d;
+	}
+	return d >= sg->cfg.window_min_ns && d <= sg->cfg.window_max_ns;
+}
+
+/* A later epoch of second n that comes late: its first byte 0.3-1.5 s
+ * after the usual time, after the next pulse, fed in its own time. */
+static void push_late_epoch(struct sim *s, int64_t burst, int64_t label,
+			    bool leap, bool valid, bool dated)
+{
+	int64_t saved = s->sg.last_feed;
+
+	(void)push_epoch(s, burst + range(300, 1500) * MS, label, leap, valid,
+			 dated);
+	s->sg.last_feed = saved;
+	s->c.inj_late_epochs++;
+}
+
+/* The receiver's epochs of second n; returns true when one of them (the
+ * whole-second epoch or a later one) went out intact, stamped, with a
+ * fix and in the window. */
 static bool gen_epochs(struct sim *s, int64_t n, int64_t label, bool leap)
 {
 	struct segment *sg = &s->sg;
-	bool valid = n >= sg->fixloss_until, dated = n >= sg->nodate_until;
+	bool dated = n >= sg->nodate_until, valid;
 	int64_t d = sg->delay + range(-sg->delay_jit, sg->delay_jit);
 	bool intact = false, stamped;
 	int k;
@@ -592,6 +650,12 @@ static bool gen_epochs(struct sim *s, int64_t n, int64_t label, bool leap)
 	for (k = 0; k < sg->rate; k++) {
 		int64_t frac = k * (SEC / sg->rate), lab = label * SEC + frac;
 		int64_t burst = n * SEC + frac + (sg->cfg.next_second ? -d : d);
+
+		valid = fix_at(sg, n, k);
+		if (k > 0 && chance(sg->p_late_epoch)) {
+			push_late_epoch(s, burst, lab, leap, valid, dated);
+			continue;
+		}
 
 		if (burst < sg->last_burst + 20 * MS) {
 			burst = sg->last_burst + 20 * MS; /* serial output */
@@ -614,9 +678,10 @@ static bool gen_epochs(struct sim *s, int64_t n, int64_t label, bool leap)
 			continue;
 		}
 		stamped = push_epoch(s, burst, lab, leap, valid, dated);
-		intact = intact || (k == 0 && stamped);
+		intact = intact ||
+			 (stamped && valid && in_window(sg, burst - frac, n));
 	}
-	return intact && valid && dated && !leap;
+	return intact && dated && !leap;
 }
 
 static void gen_spurious_epochs(struct sim *s, int64_t n, int64_t label)
@@ -678,7 +743,11 @@ static void gen_conditions(struct sim *s, int64_t n)
 	struct segment *sg = &s->sg;
 
 	if (chance(sg->p_fixloss)) {
+		sg->fixloss_from = n;
 		sg->fixloss_until = n + range(1, 300);
+		sg->fixloss_k0 = (int)range(0, sg->rate - 1);
+		sg->fixloss_k1 = (int)range(0, sg->rate - 1);
+		s->c.inj_midloss += sg->fixloss_k0 > 0;
 		sg->settle_until = sg->fixloss_until + range(0, 3);
 		sg->settle_shift = garble_shift();
 		s->c.fixlosses++;
@@ -723,7 +792,8 @@ static void gen_second(struct sim *s, int64_t n)
 	gen_spurious_epochs(s, n, label);
 	s->c.cat[s->sg.cat].seconds++;
 	/* Valid input: the genuine edge and an intact, valid, dated,
-	 * non-leap whole-second epoch both went out, with their stamps. */
+	 * non-leap epoch of the second (the whole-second one or a later
+	 * one, in the window) both went out, with their stamps. */
 	s->c.cat[s->sg.cat].valid += edge_sent && epoch_ok;
 }
 
@@ -852,11 +922,15 @@ static void report(const struct counts *c, uint64_t seed, int64_t seconds,
 	       "  %" PRIu64 " settling labels, %" PRIu64 " fix losses, %"
 	       PRIu64 " outages, %" PRIu64 " clock steps, %" PRIu64
 	       " fast slews, %" PRIu64 " leap seconds, %" PRIu64
-	       " daemon stalls, %" PRIu64 " stamps without mono\n",
+	       " daemon stalls, %" PRIu64 " stamps without mono,\n"
+	       "  %" PRIu64 " late later epochs, %" PRIu64 " spurious edges "
+	       "near the pulse or the window's end, %" PRIu64 " fix losses "
+	       "from mid-second\n",
 	       c->inj_edge_miss, c->inj_spur_edges, c->inj_late_edges,
 	       c->inj_epoch_miss, c->inj_garbled, c->inj_spur_epochs,
 	       c->inj_settling, c->fixlosses, c->outages, c->steps, c->slews,
-	       c->leaps, c->stalls, c->inj_untimed);
+	       c->leaps, c->stalls, c->inj_untimed, c->inj_late_epochs,
+	       c->inj_spur_near, c->inj_midloss);
 	printf("invariants: %" PRIu64 " duplicate samples, %" PRIu64
 	       " samples of unknown edges, %" PRIu64 " bad nmea_usable\n",
 	       c->duplicates, c->unknown_edges, c->usable_bad);

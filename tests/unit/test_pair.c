@@ -331,7 +331,8 @@ static void test_no_fix_and_warmup(void **state)
 
 /* Warm-up counts consecutive seconds: one lost epoch is forgiven, a
  * longer silence restarts it; a second epoch within the same second is not
- * counted; an inconsistent label restarts it while warming up. */
+ * counted; a single inconsistent label is not counted and does not
+ * restart it. */
 static void test_warmup_gap(void **state)
 {
 	struct nmea_epoch ep;
@@ -354,9 +355,171 @@ static void test_warmup_gap(void **state)
 	assert_int_equal(second(&r, 8), PAIR_WARMUP);
 	edge(&r, 9, 0);
 	assert_int_equal(epoch_at(&r, 19, 9, 300 * MS), PAIR_WARMUP);
-	assert_int_equal(second(&r, 10), PAIR_WARMUP);  /* after 19: no */
-	assert_int_equal(second(&r, 11), PAIR_WARMUP);
-	assert_int_equal(second(&r, 12), PAIR_GUARD);
+	assert_false(pair_nmea_usable(r.pe));
+	assert_int_equal(second(&r, 10), PAIR_GUARD);  /* 7, 8, 10: warm */
+	rig_close(&r);
+}
+
+/* While warming up, labels that jump and stay jumped restart the count
+ * from the first two of them; one that jumps alone is passed over. */
+static void test_warmup_jump(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_open(&r, NULL);
+	assert_int_equal(second(&r, 0), PAIR_WARMUP);
+	assert_int_equal(second(&r, 1), PAIR_WARMUP);
+	edge(&r, 2, 0);
+	assert_int_equal(epoch_at(&r, 102, 2, 300 * MS), PAIR_WARMUP);
+	edge(&r, 3, 0);
+	assert_int_equal(epoch_at(&r, 203, 3, 300 * MS), PAIR_WARMUP);
+	edge(&r, 4, 0);
+	assert_int_equal(epoch_at(&r, 204, 4, 300 * MS), PAIR_WARMUP);
+	edge(&r, 5, 0);                 /* 203, 204, 205: warm, held */
+	assert_int_equal(epoch_at(&r, 205, 5, 300 * MS), PAIR_GUARD);
+	rig_close(&r);
+}
+
+/* ---- later epochs standing in for a lost whole-second one ------------ */
+
+/* Epoch k of second s at rate hz, its burst 300 ms after its instant. */
+static enum pair_result sub_epoch(struct rig *r, int64_t s, int hz, int k)
+{
+	int64_t f = k * (SEC / hz);
+	struct nmea_epoch ep = mkep(r, at(s, f), at(s, f + 300 * MS));
+
+	return feed(r, &ep);
+}
+
+/* At 5 Hz, with the .000 epoch lost, the .200 one names the second (on
+ * the edge before it by as much as .200 is after .000); the epochs after
+ * it do not; with .000 there, none of the later ones does. */
+static void test_stand_in(void **state)
+{
+	struct rig r;
+	int64_t s;
+	int k;
+
+	(void)state;
+	rig_open(&r, NULL);
+	s = rig_settle(&r);
+	edge(&r, s, 0);
+	assert_int_equal(sub_epoch(&r, s, 5, 1), PAIR_SAMPLE);
+	assert_true(pair_stood_in(r.pe));
+	assert_sample(&r, s);
+	for (k = 2; k < 5; k++) {
+		assert_int_equal(sub_epoch(&r, s, 5, k), PAIR_NOT_WHOLE);
+		assert_false(pair_stood_in(r.pe));
+	}
+	s++;
+	edge(&r, s, 0);
+	assert_int_equal(sub_epoch(&r, s, 5, 0), PAIR_SAMPLE);
+	assert_false(pair_stood_in(r.pe));
+	for (k = 1; k < 5; k++) {
+		assert_int_equal(sub_epoch(&r, s, 5, k), PAIR_NOT_WHOLE);
+	}
+	s++;
+	edge(&r, s, 0);                 /* 10 Hz, .000 to .400 lost */
+	assert_int_equal(sub_epoch(&r, s, 10, 5), PAIR_SAMPLE);
+	assert_sample(&r, s);
+	assert_int_equal(pair_get_stats(r.pe)->samples, 4);
+	rig_close(&r);
+}
+
+/* A later epoch of the previous second that comes after the next edge
+ * (late, or just slow) does not name its second again, even when it comes
+ * so late that its mark is a second after the last one tried. */
+static void test_stand_in_late(void **state)
+{
+	struct nmea_epoch ep;
+	struct rig r;
+	int64_t s;
+
+	(void)state;
+	rig_open(&r, NULL);
+	s = rig_settle(&r);
+	edge(&r, s, 0);
+	assert_int_equal(sub_epoch(&r, s, 5, 0), PAIR_SAMPLE);
+	edge(&r, s + 1, 0);
+	/* s.600 at s + 1.25, s.800 at s + 1.85; s+1.000, .200 lost */
+	ep = mkep(&r, at(s, 600 * MS), at(s + 1, 250 * MS));
+	assert_int_equal(feed(&r, &ep), PAIR_NOT_WHOLE);
+	ep = mkep(&r, at(s, 800 * MS), at(s + 1, 850 * MS));
+	assert_int_equal(feed(&r, &ep), PAIR_NOT_WHOLE);
+	assert_false(pair_stood_in(r.pe));
+	/* s+1.400 at s + 1.9 names s+1 on its edge */
+	ep = mkep(&r, at(s + 1, 400 * MS), at(s + 1, 900 * MS));
+	assert_int_equal(feed(&r, &ep), PAIR_SAMPLE);
+	assert_sample(&r, s + 1);
+	assert_int_equal(pair_get_stats(r.pe)->samples, 3);
+	rig_close(&r);
+}
+
+/* A stand-in with a garbled label is held like a garbled whole-second
+ * epoch; one without a mono stamp, without a fix or while warming up does
+ * not stand in. */
+static void test_stand_in_held(void **state)
+{
+	struct nmea_epoch ep;
+	struct rig r;
+	int64_t s;
+
+	(void)state;
+	rig_open(&r, NULL);
+	edge(&r, 0, 0);
+	assert_int_equal(sub_epoch(&r, 0, 5, 1), PAIR_NOT_WHOLE);
+	s = 1;
+	while (second(&r, s) != PAIR_SAMPLE) {
+		s++;
+	}
+	s++;
+	edge(&r, s, 0);
+	ep = mkep(&r, at(s + 1, 200 * MS), at(s, 500 * MS));
+	assert_int_equal(feed(&r, &ep), PAIR_GUARD);
+	assert_true(pair_stood_in(r.pe));
+	s++;
+	edge(&r, s, 0);
+	ep = mkep(&r, at(s, 200 * MS), at(s, 500 * MS));
+	ep.burst_rx_mono_ns = 0;
+	assert_int_equal(feed(&r, &ep), PAIR_NOT_WHOLE);
+	ep = mkep(&r, at(s, 400 * MS), at(s, 700 * MS));
+	ep.valid = false;
+	assert_int_equal(feed(&r, &ep), PAIR_NO_FIX);
+	assert_false(pair_stood_in(r.pe));
+	rig_close(&r);
+}
+
+/* next_second receivers: a later epoch precedes the instant it names by
+ * the delay; the edge of its second came before it. */
+static void test_stand_in_next_second(void **state)
+{
+	struct pair_config cfg;
+	struct nmea_epoch ep;
+	struct rig r;
+	int64_t s;
+
+	(void)state;
+	pair_config_default(&cfg);
+	cfg.next_second = true;
+	rig_open(&r, &cfg);
+	for (s = 0; s < 6; s++) {
+		ep = mkep(&r, at(s, 0), at(s, -300 * MS));
+		feed(&r, &ep);
+		edge(&r, s, 0);
+	}
+	assert_int_equal(r.out.label_ns, at(5, 0));
+	/* 6.000 lost: 6.200, sent at 5.9, waits for edge 6 */
+	ep = mkep(&r, at(6, 200 * MS), at(6, -100 * MS));
+	assert_int_equal(feed(&r, &ep), PAIR_PENDING);
+	assert_true(pair_stood_in(r.pe));
+	assert_int_equal(edge(&r, 6, 0), PAIR_SAMPLE);
+	assert_sample(&r, 6);
+	/* 7.000 lost: 7.600, sent at 7.3, after edge 7 */
+	edge(&r, 7, 0);
+	ep = mkep(&r, at(7, 600 * MS), at(7, 300 * MS));
+	assert_int_equal(feed(&r, &ep), PAIR_SAMPLE);
+	assert_sample(&r, 7);
 	rig_close(&r);
 }
 
@@ -1189,6 +1352,11 @@ int main(void)
 		cmocka_unit_test(test_normal),
 		cmocka_unit_test(test_window_ends),
 		cmocka_unit_test(test_ten_hz),
+		cmocka_unit_test(test_warmup_jump),
+		cmocka_unit_test(test_stand_in),
+		cmocka_unit_test(test_stand_in_late),
+		cmocka_unit_test(test_stand_in_held),
+		cmocka_unit_test(test_stand_in_next_second),
 		cmocka_unit_test(test_no_fix_and_warmup),
 		cmocka_unit_test(test_warmup_gap),
 		cmocka_unit_test(test_warm_garbled_not_usable),
