@@ -303,6 +303,9 @@ scenario_dcd() {
 		kill $pid; cat /tmp/dcd-daemon.log'
 }
 
+# The vs-gpsd benchmark's scenario (scenario_uartbench).
+[ -f /uartbench.sh ] && . /uartbench.sh
+
 echo "GUEST: scenario $SCENARIO on $(uname -r)"
 if type "scenario_$SCENARIO" >/dev/null 2>&1; then
 	"scenario_$SCENARIO" || FAILED=1
