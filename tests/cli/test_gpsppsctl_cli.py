@@ -76,15 +76,25 @@ class Peer:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
         self.sock.listen(8)
+        # accept() wakes up to look at the flag: the listening socket is
+        # closed only once the thread has left.  Closing it under a
+        # thread about to enter accept() let that thread accept on the
+        # next peer's socket, which took the same descriptor number.
+        self.sock.settimeout(0.05)
+        self.stop = threading.Event()
         self.held = []
-        threading.Thread(target=self.serve, daemon=True).start()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
 
     def serve(self):
-        while True:
+        while not self.stop.is_set():
             try:
                 c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
             except OSError:
                 return
+            c.settimeout(None)
             req = c.recv(300)
             self.requests.append(req)
             out = self.answer(req)
@@ -100,6 +110,8 @@ class Peer:
             c.close()
 
     def close(self):
+        self.stop.set()
+        self.thread.join()
         self.sock.close()
         for c in self.held:
             c.close()
