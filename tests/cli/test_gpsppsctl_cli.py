@@ -37,7 +37,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from gpspps_harness import SRC, TestDir, prog  # noqa: E402
+from gpspps_harness import (SRC, TestDir, check,  # noqa: E402
+                            checks_failed, prog)
 
 CTL = prog("gpsppsctl")
 MAN = os.path.join(SRC, "src", "gpsppsctl", "gpsppsctl.8")
@@ -46,14 +47,6 @@ FIXTURE = os.path.join(SRC, "tests", "ctl", "data", "status-ok.json")
 # 2-core machine.
 FAST_S = 2.0
 
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print(f"FAIL: {msg}")
-    return cond
 
 
 def run(args, timeout=15, user=None):
@@ -434,8 +427,7 @@ def main():
     test_version()
     test_help_matches_man()
     test_completion()
-    if failures:
-        print(f"{len(failures)} check(s) failed")
+    if checks_failed():
         return 1
     print("all checks passed")
     return 0

@@ -8,7 +8,8 @@ $GPSPPS_BUILD/sanitize-build) is set up with -Db_sanitize=address,undefined
 those binaries (GPSPPS_BUILD pointed at that directory), and
 ASAN_OPTIONS/UBSAN_OPTIONS halt_on_error=1 (LeakSanitizer on at exit):
 
-  1. the e2e scenarios basic, restart, fixloss, unplug, variant;
+  1. the e2e scenarios basic, restart, fixloss, unplug, variant, two at
+     a time (each on its own chain: a light load on 2 cores);
   2. a fault-heavy run of 80 s (tests/lib/gpspps_faults.py: every
      simulator fault at high rates, PPS sim:miss,spurious, 5 Hz, a leap
      second inserted) with chronyd restarted and the receiver unplugged
@@ -25,8 +26,13 @@ sanitizers write to log_path files (one per process that reported), and
 every log the steps keep is searched for "runtime error",
 "ERROR: AddressSanitizer" and "ERROR: LeakSanitizer".  Its scratch
 directory is removed when all is clean, kept (and named) otherwise.
+
+`sanitize.py build` only sets up and builds the sanitized tree: the
+parallel test sanitize-build, which runs early beside the other builds,
+so that this timing-bound one, run alone, finds it built.
 """
 
+import concurrent.futures
 import glob
 import os
 import shutil
@@ -38,23 +44,17 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import gpspps_harness  # noqa: E402
-from gpspps_harness import BUILD, CHRONYC, SRC  # noqa: E402
+from gpspps_harness import BUILD, CHRONYC, SRC, failed, failures  # noqa: E402
 
 SAN_BUILD = os.environ.get("GPSPPS_SANITIZE_BUILD",
                            os.path.join(BUILD, "sanitize-build"))
 TARGETS = ["src/gpsppsd/gpsppsd", "src/gpspps-sim/gpspps-sim",
            "calibrate/gpspps-calibrate"]
-SCENARIOS = ["basic", "restart", "fixloss", "unplug", "variant"]
+# Longest first (about 45, 43, 29, 29 and 28 s), two at a time: 100 s.
+SCENARIOS = ["fixloss", "restart", "basic", "variant", "unplug"]
+E2E_AT_ONCE = 2
 MARKERS = ["runtime error", "ERROR: AddressSanitizer",
            "ERROR: LeakSanitizer"]
-
-failures = []
-
-
-def step_fail(msg):
-    failures.append(msg)
-    print(f"FAIL: {msg}", flush=True)
-
 
 def build():
     if not os.path.exists(os.path.join(SAN_BUILD, "build.ninja")):
@@ -94,7 +94,7 @@ def run_step(name, args, env, timeout):
     print(f"{name}: exit {r.returncode} in {dt:.0f} s "
           f"{summary[-1] if summary else ''}", flush=True)
     if r.returncode != 0:
-        step_fail(f"{name}: exit {r.returncode}\n{r.stdout[-3000:]}\n"
+        failed(f"{name}: exit {r.returncode}\n{r.stdout[-3000:]}\n"
                   f"{r.stderr[-3000:]}")
 
 
@@ -114,7 +114,7 @@ def offline_cases(work):
         test_offline.test_file(d)
         test_offline.test_no_chrony(d)
     except SystemExit as e:
-        step_fail(f"calibrate offline cases: exit {e.code}")
+        failed(f"calibrate offline cases: exit {e.code}")
 
 
 def fault_run(work, env):
@@ -150,11 +150,11 @@ def fault_run(work, env):
           f"chronyd's refclocks.log, leap second at {chain.leap}, "
           f"gpsppsd exit {rc}, live calibration exit {cal_rc}", flush=True)
     if rc != 0:
-        step_fail(f"fault run: gpsppsd exit {rc}:\n{chain.log_text()[-3000:]}")
+        failed(f"fault run: gpsppsd exit {rc}:\n{chain.log_text()[-3000:]}")
     if pps < 10 or nmea < 10:
-        step_fail(f"fault run: only {pps} PPS and {nmea} NMEA samples")
+        failed(f"fault run: only {pps} PPS and {nmea} NMEA samples")
     if cal_rc not in (0, 3):
-        step_fail(f"fault run: live gpspps-calibrate exit {cal_rc}")
+        failed(f"fault run: live gpspps-calibrate exit {cal_rc}")
     logs = glob.glob(os.path.join(d, "refclocks*.log"))
     r = subprocess.run([gpspps_harness.prog("gpspps-calibrate"), "--conf",
                         os.path.join(d, "no-chrony.conf"), "--refid", "NMEA",
@@ -162,7 +162,7 @@ def fault_run(work, env):
                        capture_output=True, text=True, timeout=60, env=env)
     print(f"fault run: gpspps-calibrate --from-log exit {r.returncode}")
     if r.returncode not in (0, 3):
-        step_fail(f"--from-log on the fault run's log: exit {r.returncode}"
+        failed(f"--from-log on the fault run's log: exit {r.returncode}"
                   f": {r.stderr}")
 
 
@@ -172,7 +172,7 @@ def scan(work):
                    glob.glob(os.path.join(work, "ubsan*")))
     for path in found:
         with open(path, errors="replace") as f:
-            step_fail(f"sanitizer report {path}:\n{f.read()[:4000]}")
+            failed(f"sanitizer report {path}:\n{f.read()[:4000]}")
     scanned = 0
     for root, _, files in os.walk(work):
         for name in files:
@@ -185,17 +185,28 @@ def scan(work):
                 text = f.read()
             for m in MARKERS:
                 if m in text:
-                    step_fail(f"{m!r} in {path}")
+                    failed(f"{m!r} in {path}")
     print(f"scanned {scanned} logs and {len(found)} report files")
+
+
+def e2e_steps(env):
+    """The e2e scenarios, E2E_AT_ONCE at a time, each on its own chain
+    (own directory, pty, sockets and chronyd)."""
+    e2e = os.path.join(SRC, "tests", "e2e", "e2e_chrony.py")
+    with concurrent.futures.ThreadPoolExecutor(E2E_AT_ONCE) as pool:
+        steps = [pool.submit(run_step, f"e2e {s}", [sys.executable, e2e, s],
+                             env, 300) for s in SCENARIOS]
+        for step in steps:
+            step.result()
 
 
 def main():
     build()
+    if sys.argv[1:] == ["build"]:
+        return
     work = tempfile.mkdtemp(prefix="gpspps-sanitize-")
     env = san_env(work)
-    e2e = os.path.join(SRC, "tests", "e2e", "e2e_chrony.py")
-    for s in SCENARIOS:
-        run_step(f"e2e {s}", [sys.executable, e2e, s], env, 300)
+    e2e_steps(env)
     in_process(work, env)
     fault_run(work, env)
     offline_cases(work)

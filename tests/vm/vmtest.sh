@@ -19,8 +19,9 @@
 # be had; the reason is printed).
 #
 # Environment: GPSPPS_VM_KEEP=1 keeps the scratch directory;
-# GPSPPS_VM_TIMEOUT (s, default 240) bounds one boot; GPSPPS_VM_APPEND
-# adds to the kernel command line (vs-gpsd passes gpspps.bench=...).
+# GPSPPS_VM_TIMEOUT (s, default 240, 280 for leap) bounds one boot;
+# GPSPPS_VM_APPEND adds to the kernel command line (vs-gpsd passes
+# gpspps.bench=...).
 set -euo pipefail
 
 BUILD=$(realpath "${1:?build dir}")
@@ -172,7 +173,8 @@ case $(ldd "$BUSYBOX" 2>&1 || true) in
 esac
 install -m 0755 "$BUSYBOX" "$IR/bin/busybox"
 
-for p in src/gpsppsd/gpsppsd src/gpspps-sim/gpspps-sim tests/vm/vmprobe tests/vm/vmdcd; do
+for p in src/gpsppsd/gpsppsd src/gpspps-sim/gpspps-sim src/gpsppsctl/gpsppsctl \
+	 tests/vm/vmprobe tests/vm/vmdcd; do
 	[ -x "$BUILD/$p" ] && add_bin "$BUILD/$p" "/usr/bin/$(basename "$p")"
 done
 # The libgpiod v2 build of vmprobe (gpiod2-build.sh) and its library.
@@ -202,7 +204,8 @@ if [ "$SCENARIO" = uartbench ]; then
 	add_bin /usr/sbin/gpsd /usr/sbin/gpsd
 fi
 install -m 0644 "$HERE/uartbench.sh" "$IR/uartbench.sh"
-install -m 0644 "$MODDIR"/vmpps.ko "$MODDIR"/vmgpio.ko "$IR/lib/modules/"
+install -m 0644 "$MODDIR"/vmpps.ko "$MODDIR"/vmgpio.ko "$MODDIR"/vmuart.ko \
+	"$IR/lib/modules/"
 [ -f "$LDISC" ] && install -m 0644 "$LDISC" "$IR/lib/modules/"
 install -m 0755 "$HERE/guest-init.sh" "$IR/init"
 echo "root:x:0:0:root:/root:/bin/sh" >"$IR/etc/passwd"
@@ -221,8 +224,9 @@ serial_cable() {
 
 # ttyS0: console (a file); ttyS1 and ttyS2 are joined by one cable
 # between two real 8250 UARTs; ttyS3 is unconnected (the DCD scenario uses
-# its loopback mode).  uartbench: ISA ttyS1 to PCI ttyS4 and ISA ttyS3 to
-# PCI ttyS5 (pci-serial, a 16550A each; 8250.nr_uarts=6 lets the
+# its loopback mode).  The DCD pulse scenarios use vmuart's port
+# (modules/vmuart.c) instead.  uartbench: ISA ttyS1 to PCI ttyS4 and ISA
+# ttyS3 to PCI ttyS5 (pci-serial, a 16550A each; 8250.nr_uarts=6 lets the
 # kernel register them), ttyS2 unconnected.
 CONSOLE=$WORK/console.log
 SERIAL=()
@@ -239,10 +243,12 @@ else
 	SERIAL+=(-serial "file:$CONSOLE" -serial chardev:s1 -serial chardev:s2
 		-serial null)
 fi
+BOOT_TIMEOUT=240
+[ "$SCENARIO" = leap ] && BOOT_TIMEOUT=280   # about 100 s of guest time
 log "booting $KVER, scenario $SCENARIO"
 start=$(date +%s)
 set +e
-timeout "${GPSPPS_VM_TIMEOUT:-240}" qemu-system-x86_64 -accel tcg -m 384 -smp 1 \
+timeout "${GPSPPS_VM_TIMEOUT:-$BOOT_TIMEOUT}" qemu-system-x86_64 -accel tcg -m 384 -smp 1 \
 	-display none -monitor none -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 "${SERIAL[@]}" \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" \
