@@ -20,6 +20,12 @@
  * it differs from --baud, sends what a UART at the reader's rate would
  * deliver from a transmitter at --baud instead (uartemu.h has the model),
  * each received byte no earlier than its frame's start edge.
+ *
+ * With --raw-clock the receiver keeps its own time, CLOCK_MONOTONIC_RAW
+ * plus a fixed offset, instead of the system clock's: slots, delays and
+ * the default leap second are on that clock, which steps and slews of
+ * the system clock do not move and which counts 23:59:60 as a second of
+ * its own, as a GPS receiver's time does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +78,9 @@ struct sim_config {
 	const char *pty_link;
 	const char *log_path;
 	bool leap_at_given;
+	bool raw_clock;         /* --raw-clock: time is raw + raw_offset_ns */
+	bool next_second;       /* --next-second: a burst names the next epoch */
+	int64_t raw_offset_ns;
 	bool verbose;
 	int flood;              /* enum simgen_flood, or -1: none */
 	int64_t flood_ns;       /* how long the flood lasts */
@@ -95,6 +104,15 @@ struct sim {
 	unsigned char line[UARTEMU_OUT_MAX(SIMGEN_BURST_MAX)];
 	int64_t line_at[UARTEMU_OUT_MAX(SIMGEN_BURST_MAX)];
 };
+
+/* The receiver's time: the system clock, or with --raw-clock its own. */
+static int64_t sim_now(const struct sim *s)
+{
+	if (s->cfg.raw_clock) {
+		return tu_now(CLOCK_MONOTONIC_RAW) + s->cfg.raw_offset_ns;
+	}
+	return tu_now(CLOCK_REALTIME);
+}
 
 /* What happened to one burst on the wire. */
 struct burst_result {
@@ -130,6 +148,11 @@ static const char usage_text[] =
 	"  --leap-at TIME       label of the inserted leap second,\n"
 	"                       YYYY-MM-DDTHH:MM:60 (implies --fault leap;\n"
 	"                       default: the next UTC midnight)\n"
+	"  --raw-clock OFFSET   the receiver's time is CLOCK_MONOTONIC_RAW +\n"
+	"                       OFFSET ns (POSIX), not the system clock: steps\n"
+	"                       and slews of the system clock do not move it\n"
+	"  --next-second        each burst names the epoch after it, as a\n"
+	"                       receiver that sends the time of the coming pulse\n"
 	"  --flood KIND         a flood at the line rate instead of NMEA:\n"
 	"                       random, longline (1 kB lines, no newline), nul,\n"
 	"                       dollar (all '$'); then the normal stream\n"
@@ -147,7 +170,8 @@ enum opt_id {
 	OPT_PTY = 256, OPT_BAUD, OPT_TALKER, OPT_SENTENCES, OPT_RATE,
 	OPT_DECIMALS, OPT_DELAY, OPT_JITTER, OPT_SEED, OPT_FAULT, OPT_LEAP_AT,
 	OPT_COUNT, OPT_SWITCH_BAUD, OPT_LOG, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
-	OPT_FLOOD, OPT_FLOOD_FOR, OPT_FLOOD_AFTER,
+	OPT_FLOOD, OPT_FLOOD_FOR, OPT_FLOOD_AFTER, OPT_RAW_CLOCK,
+	OPT_NEXT_SECOND,
 };
 
 static const struct option long_opts[] = {
@@ -162,6 +186,8 @@ static const struct option long_opts[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "leap-at", required_argument, NULL, OPT_LEAP_AT },
+	{ "raw-clock", required_argument, NULL, OPT_RAW_CLOCK },
+	{ "next-second", no_argument, NULL, OPT_NEXT_SECOND },
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "flood", required_argument, NULL, OPT_FLOOD },
 	{ "flood-for", required_argument, NULL, OPT_FLOOD_FOR },
@@ -442,6 +468,17 @@ static int parse_one(struct sim_config *cfg, int c, const char *arg)
 		return parse_fault(cfg, arg);
 	case OPT_LEAP_AT:
 		return parse_leap_at(cfg, arg);
+	case OPT_NEXT_SECOND:
+		cfg->next_second = true;
+		break;
+	case OPT_RAW_CLOCK:
+		rc = parse_int_opt("raw-clock", arg, LLONG_MIN, LLONG_MAX,
+				   &v);
+		if (rc == 0) {
+			cfg->raw_clock = true;
+			cfg->raw_offset_ns = v;
+		}
+		break;
 	case OPT_COUNT:
 		rc = parse_int_opt("count", arg, 0, LLONG_MAX, &cfg->count);
 		break;
@@ -542,7 +579,7 @@ static int make_generator(struct sim *s)
 	if (s->cfg.gen.leap && !s->cfg.leap_at_given) {
 		int64_t day = TU_SEC_PER_DAY * TU_NS_PER_SEC;
 
-		s->cfg.gen.leap_ns = (tu_floor_div(tu_now(CLOCK_REALTIME), day) +
+		s->cfg.gen.leap_ns = (tu_floor_div(sim_now(s), day) +
 				      1) * day;
 	}
 	s->gen = simgen_create(&s->cfg.gen, err, sizeof(err));
@@ -690,21 +727,50 @@ static void signals_setup(void)
 /* ---- timing ---- */
 
 /*
- * Sleep until CLOCK_REALTIME reaches t (absolute, so a slewed or stepped
- * clock is followed).  With spin, sleep until SPIN_NS before and busy-wait
- * the rest.  Returns false when a signal asked us to stop.
+ * --raw-clock: no timer runs on CLOCK_MONOTONIC_RAW, so sleep on
+ * CLOCK_MONOTONIC for 7/8 of what is left until within a millisecond
+ * (chronyd slews that clock by 8.3 % at most), then the rest.
  */
-static bool wait_until(int64_t t, bool spin)
+static void sleep_raw(const struct sim *s, int64_t t)
+{
+	struct timespec ts;
+	int64_t left;
+
+	for (;;) {
+		left = t - sim_now(s);
+		if (stop_signal || left <= 0) {
+			return;
+		}
+		if (left > TU_NS_PER_MS) {
+			left -= left / 8;
+		}
+		ts = tu_ns_to_ts(left);
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+	}
+}
+
+/*
+ * Sleep until the receiver's time reaches t (absolute, so a slewed or
+ * stepped system clock is followed).  With spin, sleep until SPIN_NS
+ * before and busy-wait the rest.  Returns false when a signal asked us to
+ * stop.
+ */
+static bool wait_until(const struct sim *s, int64_t t, bool spin)
 {
 	struct timespec ts = tu_ns_to_ts(spin ? t - SPIN_NS : t);
 	int64_t spin_end;
 	int rc;
 
-	do {
-		rc = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL);
-	} while (rc == EINTR && !stop_signal);
+	if (s->cfg.raw_clock) {
+		sleep_raw(s, spin ? t - SPIN_NS : t);
+	} else {
+		do {
+			rc = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME,
+					     &ts, NULL);
+		} while (rc == EINTR && !stop_signal);
+	}
 	spin_end = tu_now(CLOCK_MONOTONIC) + 2 * SPIN_NS;
-	while (spin && !stop_signal && tu_now(CLOCK_REALTIME) < t &&
+	while (spin && !stop_signal && sim_now(s) < t &&
 	       tu_now(CLOCK_MONOTONIC) < spin_end) {
 		/* busy wait */
 	}
@@ -726,7 +792,7 @@ static int64_t next_slot(const struct sim *s, int64_t now)
 static int64_t check_schedule(struct sim *s, int64_t slot)
 {
 	int64_t iv = simgen_interval_ns(s->gen);
-	int64_t now = tu_now(CLOCK_REALTIME);
+	int64_t now = sim_now(s);
 	int64_t lead = slot + s->cfg.delay_ns - now;
 
 	/* normally 0 < lead <= iv + jitter/2 + a few ms */
@@ -867,11 +933,11 @@ static void write_burst(struct sim *s, size_t len, int64_t due,
 		       s->line_at[i + n] - s->line_at[i] < CHUNK_NS) {
 			n++;
 		}
-		if (!wait_until(due + s->line_at[i + n - 1], i == 0)) {
+		if (!wait_until(s, due + s->line_at[i + n - 1], i == 0)) {
 			return;
 		}
 		if (i == 0) {
-			r->actual_ns = tu_now(CLOCK_REALTIME);
+			r->actual_ns = sim_now(s);
 		}
 		r->written += line_write(s, (const char *)s->line + i, n);
 		i += n;
@@ -958,10 +1024,12 @@ static void run_epoch(struct sim *s, int64_t slot)
 	int64_t due;
 	int n;
 
-	n = simgen_epoch(s->gen, slot, buf, sizeof(buf), &ep);
+	n = simgen_epoch(s->gen, s->cfg.next_second ?
+			 slot + simgen_interval_ns(s->gen) : slot,
+			 buf, sizeof(buf), &ep);
 	due = slot + s->cfg.delay_ns +
 	      simgen_jitter_ns(s->gen, slot, s->cfg.jitter_ns);
-	if (!wait_until(due - SPIN_NS - TU_NS_PER_MS, false)) {
+	if (!wait_until(s, due - SPIN_NS - TU_NS_PER_MS, false)) {
 		return;
 	}
 	drain_master(s);
@@ -971,7 +1039,7 @@ static void run_epoch(struct sim *s, int64_t slot)
 	if (n > 0) {
 		write_burst(s, line_bytes(s, buf, (size_t)n, r.line_baud), due,
 			    &r);
-	} else if (!wait_until(due, false)) {
+	} else if (!wait_until(s, due, false)) {
 		return;
 	}
 	log_epoch(s, &ep, due, &r);
@@ -1040,7 +1108,7 @@ static int64_t flood_if_due(struct sim *s, int64_t start, int64_t slot)
 	}
 	flood_run(s);
 	s->cfg.flood = -1;
-	return next_slot(s, tu_now(CLOCK_REALTIME));
+	return next_slot(s, sim_now(s));
 }
 
 /* --baud-from: the receiver was told to send at another rate. */
@@ -1060,7 +1128,7 @@ static int sim_run(struct sim *s)
 	int64_t slot = flood_if_due(s, start, 0);
 
 	if (slot == 0) {
-		slot = next_slot(s, tu_now(CLOCK_REALTIME));
+		slot = next_slot(s, sim_now(s));
 	}
 	while (!stop_signal && (s->cfg.count == 0 || s->seq < s->cfg.count)) {
 		slot = flood_if_due(s, start, slot);

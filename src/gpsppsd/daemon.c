@@ -201,6 +201,7 @@ static void dump_write(struct daemon *d, const struct status_epoch *r)
 	if (r->pr == PAIR_SAMPLE) {
 		json_object_set_new(o, "edge_ns", json_integer(r->ps->edge_ns));
 		json_object_set_new(o, "pps_offset_ns", json_integer(r->ps->offset_ns));
+		json_object_set_new(o, "leap", json_integer(r->ps->leap));
 	}
 	json_object_set_new(o, "pps_sent", json_boolean(r->pps_sent));
 	if (r->nmea_usable) {
@@ -1109,6 +1110,11 @@ static int make_modules(struct daemon *d, char *err, size_t errlen)
 	struct pair_config pc;
 	const char *msg;
 
+	if (conf_floor_s(cfg, &no.rollover_floor) != 0) {
+		snprintf(err, errlen, "rollover-floor %s: need YYYY-MM-DD",
+			 cfg->rollover_floor);
+		return -EINVAL;
+	}
 	pair_config_from(cfg, &pc);
 	msg = pair_config_check(&pc);
 	if (msg != NULL) {

@@ -70,6 +70,10 @@ static const struct conf_key conf_keys[] = {
 	{ "char-time", CT_AUTODUR, OFF(char_time_ns), "auto", 0, 10 * MS,
 	  "time of one character, to date bytes within a read: auto "
 	  "(from --baud on a UART, 0 on USB CDC and ptys) or a duration" },
+	{ "rollover-floor", CT_STR, OFF(rollover_floor),
+	  GPSPPS_ROLLOVER_FLOOR_DATE, 0, 0,
+	  "receiver dates before this YYYY-MM-DD are a GPS week-number "
+	  "rollover: moved 1024 weeks forward" },
 	{ "sched-priority", CT_LONG, OFF(sched_priority), "0", 0, 99,
 	  "SCHED_FIFO real-time priority 1 to 99, as chronyd -P "
 	  "(0: normal scheduling)" },
@@ -474,9 +478,31 @@ int conf_load_file(struct gpsppsd_config *cfg, const char *path,
 	return errors;
 }
 
+int conf_floor_s(const struct gpsppsd_config *cfg, int64_t *floor_s)
+{
+	int y, m, d, n = 0;
+
+	if (sscanf(cfg->rollover_floor, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
+	    cfg->rollover_floor[n] != '\0' || y < 1980 || y > 2200 ||
+	    m < 1 || m > 12 || d < 1 || d > 31) {
+		return -EINVAL;
+	}
+	*floor_s = tu_days_from_civil(y, m, d) * TU_SEC_PER_DAY;
+	return 0;
+}
+
 int conf_validate(const struct gpsppsd_config *cfg, FILE *err)
 {
 	int errors = 0;
+	int64_t floor_s;
+
+	if (conf_floor_s(cfg, &floor_s) != 0) {
+		fprintf(err, "%s: rollover-floor %s: need a date YYYY-MM-DD "
+			"between 1980 and 2200, e.g. %s\n",
+			origin_of("rollover-floor"), cfg->rollover_floor,
+			GPSPPS_ROLLOVER_FLOOR_DATE);
+		errors++;
+	}
 
 	/* Each message starts with where the first key was set and names
 	 * where the second one was, as file errors do. */

@@ -45,6 +45,7 @@ struct gpsppsd_config {
 	char state_directory[CONF_PATH_MAX]; /* kept across restarts */
 	char share_pty[CONF_PATH_MAX];   /* "none", or the symlink */
 	char share_tcp[CONF_PATH_MAX];   /* "none", or ADDR:PORT */
+	char rollover_floor[CONF_PATH_MAX]; /* YYYY-MM-DD, see conf_floor_s */
 	/* Not a key: the config file that was read, "" when none (a missing
 	 * default file); set by the program for the status report. */
 	char config_file[CONF_PATH_MAX];
@@ -76,6 +77,10 @@ int conf_set(struct gpsppsd_config *cfg, const char *key, const char *value,
 /* Cross-field checks (window order, ...).  Returns the number of errors
  * printed to err. */
 int conf_validate(const struct gpsppsd_config *cfg, FILE *err);
+
+/* rollover-floor as seconds since 1970 in *floor_s; -EINVAL when it is
+ * not a date YYYY-MM-DD between 1980 and 2200. */
+int conf_floor_s(const struct gpsppsd_config *cfg, int64_t *floor_s);
 
 /* What the daemon would refuse at start-up (exit 78) but can be known
  * without opening anything: socket paths chronyd cannot take (see

@@ -517,6 +517,21 @@ def test_check_status_socket(tmp):
           f"--check of status-socket none: exit {rc}: {err!r}")
 
 
+def test_check_rollover_floor(tmp):
+    """rollover-floor takes a date YYYY-MM-DD; --check names the line of
+    one that is not."""
+    conf = write(f"{tmp}/floor.conf", "rollover-floor 2010-01-01\n")
+    rc, out, err, _ = run(["--config", conf, "--check"])
+    check(rc == 0 and out.strip() == "configuration OK",
+          f"--check of rollover-floor 2010-01-01: exit {rc}: {err!r}")
+    for bad in ("2016-13-01", "2016-01-01x", "yesterday", "1970-01-01"):
+        conf = write(f"{tmp}/floor.conf", f"rollover-floor {bad}\n")
+        rc, out, err, _ = run(["--config", conf, "--check"])
+        check(rc == 1 and f"{conf}:1: rollover-floor {bad}: need a date "
+              "YYYY-MM-DD" in err,
+              f"--check of rollover-floor {bad}: exit {rc}: {err!r}")
+
+
 def main():
     with TestDir("gpspps-cli-") as tmp:
         kinds = test_help_matches_man()
@@ -531,6 +546,7 @@ def main():
         test_bad_options(tmp)
         test_every_key_in_a_file(tmp)
         test_check_status_socket(tmp)
+        test_check_rollover_floor(tmp)
         test_start_refusals(tmp, kinds)
         test_replay(tmp)
     if checks_failed():

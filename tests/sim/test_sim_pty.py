@@ -7,7 +7,9 @@ and checks what a user of the simulator relies on: each burst's first byte
 arrives at label + delay within a few ms (measured by this reader with
 CLOCK_REALTIME), no byte arrives before the line could have carried it,
 every checksum is right, labels are consecutive epochs and agree with the
---log ground truth, the --pty symlink exists while running and is gone
+--log ground truth, --raw-clock keeps the receiver's own time,
+--next-second names the coming second, the --pty
+symlink exists while running and is gone
 after exit or SIGTERM, and bad options are refused.  The options in --help
 and in the man page must be the same, with the same words.
 
@@ -116,18 +118,19 @@ class Run:
         self.proc.wait(5)
         self.stderr = self.proc.stderr.read().decode()
 
-    def bursts(self):
+    def bursts(self, shift=0):
         """[(first-byte arrival, [(arrival, byte index of chunk end)], bytes,
         log entry)], chunks assigned to the epoch whose first byte the
         simulator wrote last before they arrived (reader stalls cannot
-        split or merge bursts)."""
+        split or merge bursts).  shift: system clock - the simulator's
+        clock (--raw-clock), added to the log's times."""
         entries = sorted((e for e in self.log_lines() if e["actual_ns"]),
                          key=lambda e: e["actual_ns"])
         out = {}
         for t, data in self.chunks:
             owner = None
             for e in entries:
-                if e["actual_ns"] <= t:
+                if e["actual_ns"] + shift <= t:
                     owner = e
             if owner is None:
                 continue
@@ -161,11 +164,11 @@ def check_pacing(burst, due_ns, char_ns, where):
           f"could carry it")
 
 
-def usable(run, bursts, delay_ns):
+def usable(run, bursts, delay_ns, shift=0):
     """Bursts due after the reader was ready (the first may not be)."""
     out = []
     for b in bursts:
-        if b[3]["intended_ns"] < run.ready_ns + 20_000_000:
+        if b[3]["intended_ns"] + shift < run.ready_ns + 20_000_000:
             continue
         fields = check_burst_lines(b[2], f"burst {b[3]['label']}")
         rmc = next(f for f in fields if f[0].endswith("RMC"))
@@ -222,6 +225,40 @@ def test_one_hz(tmp):
                   f"{where}: log says {e['written']} bytes, read {len(b[2])}")
             check(b[0] >= e["actual_ns"], f"{where}: read before written")
     report_offsets("1 Hz", offsets)
+
+
+def test_raw_clock(tmp):
+    """--raw-clock: labels and burst times on CLOCK_MONOTONIC_RAW + OFFSET,
+    here an hour behind the system clock."""
+    hour = 3600 * SEC
+    offset = (time.time_ns() - time.clock_gettime_ns(time.CLOCK_MONOTONIC_RAW)
+              - hour)
+    delay = 350_000_000
+    run = Run(["--count", "3", "--raw-clock", str(offset)], tmp)
+    run.read_all()
+    check(run.proc.returncode == 0, f"exit status {run.proc.returncode}: "
+          f"{run.stderr}")
+    good = usable(run, run.bursts(hour), delay, hour)
+    check(len(good) >= 2, f"--raw-clock: only {len(good)} whole bursts read")
+    for b, fields, label in good:
+        off = b[0] - (label + hour + delay)
+        check(abs(off) < TOL_NS, f"--raw-clock: first byte at label + 1 h + "
+              f"delay {off / 1e6:+.3f} ms (the label is {label})")
+
+
+def test_next_second(tmp):
+    """--next-second: the burst after second N names second N + 1."""
+    delay = 350_000_000
+    run = Run(["--count", "3", "--next-second"], tmp)
+    run.read_all()
+    check(run.proc.returncode == 0, f"exit status {run.proc.returncode}: "
+          f"{run.stderr}")
+    good = usable(run, run.bursts(), delay)
+    check(len(good) >= 2, f"--next-second: only {len(good)} bursts read")
+    for b, fields, label in good:
+        off = b[0] - (label - SEC + delay)
+        check(abs(off) < TOL_NS, f"--next-second: first byte at label - 1 s "
+              f"+ delay {off / 1e6:+.3f} ms")
 
 
 def report_offsets(what, offsets):
@@ -375,7 +412,8 @@ def main():
         return 1
     for test in (test_help_matches_man, test_bad_options,
                  test_refuses_regular_file, test_sigterm_and_stale_link,
-                 test_one_hz, test_five_hz):
+                 test_one_hz, test_five_hz, test_raw_clock,
+                 test_next_second):
         with tempfile.TemporaryDirectory(prefix="gpspps-sim-") as tmp:
             print(f"--- {test.__name__}")
             test(tmp)

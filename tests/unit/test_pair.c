@@ -428,6 +428,7 @@ static void test_leap_second(void **state)
 	assert_int_equal(feed(&r, &ep), PAIR_SAMPLE);
 	assert_int_equal(r.out.label_ns, at(s, 0));
 	assert_int_equal(r.out.offset_ns, -r.clk_off);
+	assert_int_equal(r.out.leap, 0);
 	assert_int_equal(pair_get_stats(r.pe)->held[PAIR_LEAP_SECOND], 1);
 	rig_close(&r);
 }
@@ -994,6 +995,67 @@ static void test_next_second(void **state)
 	rig_close(&r);
 }
 
+/* A leap second the kernel inserts, with a receiver that names the
+ * coming pulse: true second L is 23:59:60 (POSIX label at(L, 0), the next
+ * 00:00:00); from it on the system clock reads one second behind true,
+ * the monotonic clock does not.  Each epoch is sent 400 ms before its
+ * edge. */
+static enum pair_result next_after_leap(struct rig *r, int64_t label,
+					int64_t true_sec, bool leap)
+{
+	struct nmea_epoch ep = mkep(r, at(label, 0), at(true_sec, -400 * MS));
+
+	ep.leap_second = leap;
+	if (true_sec > label) {         /* sent after the repeated second */
+		ep.burst_rx_ns -= SEC;
+	}
+	return feed(r, &ep);
+}
+
+static enum pair_result edge_after_leap(struct rig *r, int64_t true_sec)
+{
+	struct pair_edge e = { at(true_sec, 0) + r->clk_off - SEC,
+			       at(true_sec, 0) - T0 + MONO0, 0 };
+
+	return pair_add_edge(r->pe, &e, &r->out);
+}
+
+static void test_next_second_leap(void **state)
+{
+	struct pair_config c = next_cfg();
+	struct rig r;
+	int64_t s, l;
+
+	(void)state;
+	rig_open(&r, &c);
+	for (s = 0; s < 4; s++) {
+		next_epoch(&r, s, 400 * MS);
+		assert_int_not_equal(edge(&r, s, 0), PAIR_SAMPLE);
+	}
+	for (; s < 8; s++) {
+		assert_int_equal(next_epoch(&r, s, 400 * MS), PAIR_PENDING);
+		assert_int_equal(edge(&r, s, 0), PAIR_SAMPLE);
+		assert_sample(&r, s);
+	}
+	l = s;
+	/* 23:59:60 is announced before its pulse, which the repeated
+	 * 23:59:59 stamps: neither is sent. */
+	assert_int_equal(next_after_leap(&r, l, l, true), PAIR_LEAP_SECOND);
+	assert_int_equal(edge_after_leap(&r, l), PAIR_PENDING);
+	/* 00:00:00 and after: samples at once, on time, leap 0. */
+	for (s = l + 1; s < l + 6; s++) {
+		assert_int_equal(next_after_leap(&r, s - 1, s, false),
+				 PAIR_PENDING);
+		assert_int_equal(edge_after_leap(&r, s), PAIR_SAMPLE);
+		assert_int_equal(r.out.label_ns, at(s - 1, 0));
+		assert_int_equal(r.out.offset_ns, -r.clk_off);
+		assert_int_equal(r.out.leap, 0);
+	}
+	assert_int_equal(pair_get_stats(r.pe)->held[PAIR_LEAP_SECOND], 1);
+	assert_int_equal(pair_get_stats(r.pe)->held[PAIR_GUARD], 2);
+	rig_close(&r);
+}
+
 static void test_next_second_ambiguous(void **state)
 {
 	struct pair_config c = next_cfg();
@@ -1155,6 +1217,7 @@ int main(void)
 		cmocka_unit_test(test_guard_start),
 		cmocka_unit_test(test_confirm_one),
 		cmocka_unit_test(test_next_second),
+		cmocka_unit_test(test_next_second_leap),
 		cmocka_unit_test(test_next_second_ambiguous),
 		cmocka_unit_test(test_random),
 	};

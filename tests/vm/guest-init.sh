@@ -57,6 +57,15 @@ start_sim() {
 	stty -F /tmp/gps0 raw -echo 2>/dev/null
 }
 
+# wait_for TEST-ARGS...: up to 5 s for `test TEST-ARGS` to hold.
+wait_for() {
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		test "$@" && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
 start_chronyd() {
 	mkdir -p $C
 	chmod 700 $C
@@ -71,11 +80,7 @@ logdir $C
 log refclocks
 CONF
 	chronyd -x -d -u root -f $C/chrony.conf >$C/chronyd.out 2>&1 &
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		[ -S $C/pps.sock ] && return 0
-		sleep 0.5
-	done
-	return 1
+	wait_for -S $C/pps.sock
 }
 
 start_gpsppsd() {   # start_gpsppsd PPS-SPEC [EDGE]
@@ -497,6 +502,254 @@ scenario_dcd_pulse() {   # scenario_dcd_pulse ldisc|wait
 
 scenario_dcd_ldisc() { scenario_dcd_pulse ldisc; }
 scenario_dcd_wait() { scenario_dcd_pulse wait; }
+
+# --- leap: a leap second inserted by the guest's kernel, then a step ---
+#
+# The reference is vmpps raw=1 and gpspps-sim --raw-clock on the same
+# CLOCK_MONOTONIC_RAW + offset: a GPS receiver's time, which counts
+# 23:59:60 and which neither the kernel's leap nor a step of the system
+# clock moves.  chronyd owns the guest's clock (no -x) and takes the leap
+# from right/UTC; the kernel inserts it (adjtimex TIME_INS -> TIME_OOP).
+# gpsppsd's --rollover-floor lets it take 2016 for 2016, not for a GPS
+# week-number rollover (which the default floor, 2026, would).
+LEAP_AT=1483228800      # 2017-01-01 00:00:00 UTC, POSIX: the end of 23:59:60
+LEAP_START="2016-12-31 23:58:45"
+LC=/run/chrony-client   # the client chronyd (loopback, -x)
+
+start_leap_chronyd() {
+	mkdir -p $C $LC
+	chmod 700 $C $LC
+	cat >$C/chrony.conf <<CONF
+refclock SOCK $C/pps.sock refid PPS poll 2 precision 1e-7 prefer
+refclock SOCK $C/nmea.sock refid NMEA poll 2 precision 1e-3 noselect
+refclock SOCK $C/ppsn.sock refid PPSN poll 2 precision 1e-7 noselect
+refclock SOCK $C/nmean.sock refid NMEN poll 2 precision 1e-3 noselect
+leapsectz right/UTC
+leapsecmode system
+allow 127.0.0.1
+pidfile $C/chronyd.pid
+bindcmdaddress $C/chronyd.sock
+cmdport 0
+logdir $C
+log refclocks tracking
+CONF
+	cat >$LC/chrony.conf <<CONF
+server 127.0.0.1 iburst minpoll 0 maxpoll 0
+pidfile $LC/chronyd.pid
+bindcmdaddress $LC/chronyd.sock
+cmdport 0
+port 0
+logdir $LC
+log measurements
+CONF
+	chronyd -d -u root -f $C/chrony.conf >$C/chronyd.out 2>&1 &
+	chronyd -x -d -u root -f $LC/chrony.conf >$LC/chronyd.out 2>&1 &
+	wait_for -S $C/pps.sock
+}
+
+# Two receivers on the reference clock, with the leap: one sends the
+# time of the pulse before it through the UARTs (as start_receiver), the
+# other names the coming pulse (--next-second) on a pty of its own.  Both
+# gpsppsd read /dev/pps0.
+leap_receivers() {
+	local sim="gpspps-sim --baud 9600 --raw-clock $REF_OFF --leap-at 2016-12-31T23:59:60"
+
+	stty -F /dev/ttyS1 9600 raw -echo -crtscts clocal
+	$sim --pty /tmp/gps0 >/tmp/sim.log 2>&1 &
+	$sim --pty /tmp/gps1 --next-second >/tmp/sim-next.log 2>&1 &
+	wait_for -e /tmp/gps0 && wait_for -e /tmp/gps1
+	stty -F /tmp/gps0 raw -echo 2>/dev/null
+	cat /tmp/gps0 >/dev/ttyS1 &
+	gpsppsd --config /dev/null --device /dev/ttyS2 --baud 9600 \
+		--pps kernel:/dev/pps0 --status-socket /run/gpsppsd.sock \
+		--rollover-floor 2010-01-01 \
+		--pps-socket $C/pps.sock --nmea-socket $C/nmea.sock \
+		--dump >/tmp/dump.jsonl 2>/tmp/gpsppsd.log &
+	GPSPPSD=$!
+	mkdir -p /tmp/state-next
+	gpsppsd --config /dev/null --device /tmp/gps1 --baud 9600 \
+		--pps kernel:/dev/pps0 --next-second --status-socket none \
+		--rollover-floor 2010-01-01 \
+		--state-directory /tmp/state-next \
+		--pps-socket $C/ppsn.sock --nmea-socket $C/nmean.sock \
+		--dump >/tmp/dump-next.jsonl 2>/tmp/gpsppsd-next.log &
+}
+
+# adjtimex's state (1 INS, 3 OOP; 5, TIME_ERROR, hides them while the
+# clock is unsynchronised) and whether the INS status flag is set.
+kstate() { adjtimex 2>/dev/null | sed -n 's/.*return value: *\([0-9]*\).*/\1/p'; }
+kflag_ins() { adjtimex 2>/dev/null | grep -q '^ *status:.*INS'; }
+tracking() { chronyc -h $C/chronyd.sock -n tracking 2>&1; }
+
+# Every 0.2 s: POSIX second, uptime (cs), kernel state (1 INS, 3 OOP),
+# the system clock's error against the reference (s, leap not counted).
+leap_sampler() {
+	while :; do
+		echo "$(date +%s) $(uptime_cs) $(kstate) $(vmclock error "$REF_OFF" 0)"
+		sleep 0.2
+	done >/tmp/clock.log
+}
+
+wait_posix() { while [ "$(date +%s)" -lt "$1" ]; do sleep 0.2; done; }
+
+kernel_ins() {
+	local t=0
+	while [ $t -lt "$1" ]; do
+		kflag_ins && return 0
+		sleep 1
+		t=$((t + 1))
+	done
+	return 1
+}
+
+# refclocks.log lines of refid $1 with |raw| or |cooked offset| (columns
+# 7 and 8; "-" in a filtered line's 7) above $2 s.
+pps_off_by() { grep " $1 " $C/refclocks.log | awk -v lim="$2" \
+	'{ a = $7 < 0 ? -$7 : $7; b = $8 < 0 ? -$8 : $8
+	   if (a > lim || b > lim) n++ } END { print n + 0 }'; }
+
+# The first refclocks.log line of refid $1 at or after 2017-01-01 $2.
+pps_after() { grep '^2017-01-01 ' $C/refclocks.log | grep " $1 " |
+	awk -v t="$2" '$2 >= t { print $2; exit }'; }
+
+# --dump $1: no PPS sample of 0.5 s or more sent, none with a leap flag.
+dump_clean() {
+	! grep '"pps_sent":true' "$1" |
+		grep -Eq '"pps_offset_ns":-?([5-9][0-9]{8}|[0-9]{10,}),|"leap":[12]'
+}
+
+# Checks for the receiver whose refid is $1 and --dump file $2.
+leap_receiver_checks() {
+	local first
+	check "$1: no sample off by more than 0.5 s reached chronyd" \
+		[ "$(pps_off_by "$1" 0.5)" = 0 ]
+	check "$1: gpsppsd sent no PPS sample off by 0.5 s or more, all with leap 0" \
+		dump_clean "$2"
+	check "$1: the 23:59:60 epoch held back (leap_second)" \
+		grep -q '"time":"2016-12-31T23:59:60.*"pps":"leap_second"' "$2"
+	first=$(pps_after "$1" 00:00:00)
+	echo "GUEST: $1: first refclocks.log sample after the leap: ${first:-none}"
+	check "$1: samples resume within 8 s of the leap" \
+		awk -v f="$first" 'BEGIN { exit !(f != "" && f < "00:00:08") }'
+}
+
+leap_report() {
+	echo "--- refclocks.log, 23:59:55 to 00:00:05"
+	awk '($1 == "2016-12-31" && $2 >= "23:59:55") ||
+	     ($1 == "2017-01-01" && $2 < "00:00:06")' $C/refclocks.log
+	for f in /tmp/dump.jsonl /tmp/dump-next.jsonl; do
+		echo "--- gpsppsd --dump $f, 23:59:58 to 00:00:02"
+		grep -E '"time":"(2016-12-31T23:59:(5[89]|60)|2017-01-01T00:00:0[0-2])' "$f"
+	done
+	echo "--- gpsppsctl status"
+	gpsppsctl --socket /run/gpsppsd.sock status 2>&1
+	echo "--- kernel"
+	dmesg | grep -i 'leap second'
+	echo "--- chronyd"
+	grep -i 'leap' $C/chronyd.out
+}
+
+leap_before() {
+	check "chronyd selects the PPS refclock on the reference" wait_selected 50
+	check "chronyd announces the leap to the kernel (STA_INS)" kernel_ins 20
+	tracking | grep 'Leap status'
+	check "chronyd's leap status is Insert second" \
+		sh -c "chronyc -h $C/chronyd.sock -n tracking | grep -q 'Leap status *: Insert second'"
+}
+
+leap_after() {
+	echo "GUEST: adjtimex TIME_OOP (3) seen $(awk '$3 == 3' /tmp/clock.log | wc -l) times in 0.2 s samples"
+	check "the kernel logged the insertion" \
+		sh -c "dmesg | grep -q 'inserting leap second'"
+	leap_report
+	leap_receiver_checks PPS /tmp/dump.jsonl
+	leap_receiver_checks PPSN /tmp/dump-next.jsonl
+	tracking
+	check "Leap status back to Normal" \
+		sh -c "chronyc -h $C/chronyd.sock -n tracking | grep -q 'Leap status *: Normal'"
+	check "|System time| under 1 ms after the leap" sh -c \
+		"chronyc -h $C/chronyd.sock -n tracking | awk '/^System time/ { exit !(\$4 < 0.001) }'"
+	err=$(vmclock error "$REF_OFF" 1)
+	echo "GUEST: system clock - reference after the leap: $err s"
+	check "the system clock within 10 ms of the reference after the leap" \
+		awk -v e="$err" 'BEGIN { exit !(e < 0.01 && e > -0.01) }'
+}
+
+# Wait up to $1 s for the system clock to come back within 1 ms of where
+# it stood against the reference before the step ($2: the pulses' timer
+# latency under TCG biases both the same), then 4 s more.
+wait_corrected() {
+	local t0
+	t0=$(uptime_cs)
+	while [ $(($(uptime_cs) - t0)) -lt $(($1 * 100)) ]; do
+		if vmclock error "$REF_OFF" 1 | awk -v b="$2" \
+		   '{ exit !($1 - b < 0.001 && $1 - b > -0.001) }'; then
+			sleep 4
+			return 0
+		fi
+		sleep 0.5
+	done
+	return 1
+}
+
+# After the +1 s step: gpsppsd's guard, chronyd's correction, what a
+# client is served.  clock.log from the step on: the error is +1 s plus
+# what chronyd has slewed away.
+step_after() {
+	t0=$1
+	awk -v t0="$t0" -v b="$3" '$2 >= t0 && $4 != "" { e = $4 + 1 - b; if (e < 0) e = -e;
+		if (e > 0.5) last_big = $2; if (e > 0.001) last_ms = $2 }
+		END { printf "GUEST: step: system clock more than 0.5 s off for %.1f s, more than 1 ms off for %.1f s\n",
+			(last_big - t0) / 100, (last_ms - t0) / 100 }' /tmp/clock.log
+	echo "--- gpsppsd --dump from the step on (guard, confirm)"
+	grep -A 7 "\"time\":\"2017-01-01T00:00:$2" /tmp/dump.jsonl
+	check "gpsppsd held pairings back after the step (guard)" \
+		grep -q '"pps":"guard"' /tmp/dump.jsonl
+	check "gpsppsd confirmed the -1 s offset and sent it" sh -c \
+		"grep '\"pps_sent\":true' /tmp/dump.jsonl |
+		 grep -Eq '\"pps_offset_ns\":-(1[0-9]{9}|9[0-9]{8}),'"
+	err=$(vmclock error "$REF_OFF" 1)
+	echo "GUEST: system clock - reference at the end: $err s (before the step: $3 s)"
+	check "chronyd corrected the step to within 2 ms of where it stood" \
+		awk -v e="$err" -v b="$3" 'BEGIN { exit !(e - b < 0.002 && e - b > -0.002) }'
+	echo "--- client chronyd (127.0.0.1 server; the same kernel clock)"
+	chronyc -h $LC/chronyd.sock -n sources 2>&1
+	tail -n 3 $LC/measurements.log 2>/dev/null
+}
+
+scenario_leap() {
+	date -u -s "$LEAP_START" >/dev/null || return 1
+	insmod /lib/modules/vmpps.ko raw=1 || return 1
+	REF_OFF=$(cat /sys/module/vmpps/parameters/raw_offset_ns)
+	start_leap_chronyd || { echo "GUEST FAIL: chronyd did not start"; cat $C/chronyd.out; return 1; }
+	leap_receivers
+	leap_sampler &
+	sampler=$!
+	leap_before
+	wait_posix $((LEAP_AT + 15))
+	leap_after
+	wait_posix $((LEAP_AT + 18))
+	base=$(vmclock error "$REF_OFF" 1)
+	t0=$(uptime_cs)
+	sec=$(date +%S)
+	vmclock step 1 || return 1
+	echo "GUEST: stepped the system clock by +1 s at 00:00:$sec"
+	check "chronyd brings the clock back within 1 ms of the reference" \
+		wait_corrected 45 "$base"
+	step_after "$t0" "$sec" "$base"
+	kill $sampler
+	show_state
+	leap_diag "$t0"
+}
+
+# What to read when a check above failed.
+leap_diag() {
+	echo "--- chronyd (last 12 lines)"; tail -n 12 $C/chronyd.out
+	echo "--- gpsppsd --next-second log"; tail -n 8 /tmp/gpsppsd-next.log
+	echo "--- clock.log: POSIX s, uptime cs, kernel state, clock - reference"
+	awk '$3 == 3 { print; n++ } n >= 6 { exit }' /tmp/clock.log
+	awk -v t0="$1" '$2 >= t0 && $2 % 200 < 20' /tmp/clock.log | head -n 25
+}
 
 # The vs-gpsd benchmark's scenario (scenario_uartbench).
 [ -f /uartbench.sh ] && . /uartbench.sh

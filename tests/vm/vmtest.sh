@@ -174,7 +174,7 @@ esac
 install -m 0755 "$BUSYBOX" "$IR/bin/busybox"
 
 for p in src/gpsppsd/gpsppsd src/gpspps-sim/gpspps-sim src/gpsppsctl/gpsppsctl \
-	 tests/vm/vmprobe tests/vm/vmdcd; do
+	 tests/vm/vmprobe tests/vm/vmdcd tests/vm/vmclock; do
 	[ -x "$BUILD/$p" ] && add_bin "$BUILD/$p" "/usr/bin/$(basename "$p")"
 done
 # The libgpiod v2 build of vmprobe (gpiod2-build.sh) and its library.
@@ -208,6 +208,13 @@ install -m 0644 "$MODDIR"/vmpps.ko "$MODDIR"/vmgpio.ko "$MODDIR"/vmuart.ko \
 	"$IR/lib/modules/"
 [ -f "$LDISC" ] && install -m 0644 "$LDISC" "$IR/lib/modules/"
 install -m 0755 "$HERE/guest-init.sh" "$IR/init"
+# chronyd's leapsectz right/UTC (the leap scenario) from the host's tzdata.
+if [ -f /usr/share/zoneinfo/right/UTC ]; then
+	install -D -m 0644 /usr/share/zoneinfo/right/UTC \
+		"$IR/usr/share/zoneinfo/right/UTC"
+elif [ "$SCENARIO" = leap ]; then
+	skip "no /usr/share/zoneinfo/right/UTC (install tzdata)"
+fi
 echo "root:x:0:0:root:/root:/bin/sh" >"$IR/etc/passwd"
 echo "root:x:0:" >"$IR/etc/group"
 (cd "$IR" && find . | "$BUSYBOX" cpio -o -H newc -R 0:0 2>/dev/null | gzip -1) \

@@ -8,6 +8,18 @@
  * is on the second and the assert width_ms later, as from a receiver whose
  * PPS output is inverted.
  *
+ * With raw=1 the seconds are those of a reference clock that neither
+ * steps nor slews of the system clock move, as a GPS receiver's are not:
+ * CLOCK_MONOTONIC_RAW + raw_offset_ns, the offset taken at load so that
+ * the reference starts on CLOCK_REALTIME (read it back from
+ * /sys/module/vmpps/parameters/raw_offset_ns and give it to gpspps-sim
+ * --raw-clock).  That clock counts every second, 23:59:60 included, so
+ * the pulses go on through a leap second the kernel inserts (an hrtimer
+ * on CLOCK_REALTIME whole seconds would skip the repeated 23:59:59).  No
+ * hrtimer base runs on the raw clock: the timer runs on CLOCK_MONOTONIC
+ * and is re-armed short of the target until it is within 1 ms, so a
+ * clock slewed by chronyd (at most 8.3 %) never makes it fire late.
+ *
  * The source is registered without an owner module, so that rmmod works
  * while a reader holds /dev/ppsN open: the test uses that to make the
  * device vanish under gpsppsd, as a hot-unplugged receiver does.  The pps
@@ -26,9 +38,18 @@ static bool invert;
 module_param(invert, bool, 0444);
 MODULE_PARM_DESC(invert, "active-low pulse: clear on the second");
 
+static bool raw;
+module_param(raw, bool, 0444);
+MODULE_PARM_DESC(raw, "pulse on CLOCK_MONOTONIC_RAW + raw_offset_ns seconds");
+
+static long raw_offset_ns;	/* 64 bits on the amd64 guest */
+module_param(raw_offset_ns, long, 0444);
+MODULE_PARM_DESC(raw_offset_ns, "raw=1: reference - CLOCK_MONOTONIC_RAW (set at load)");
+
 static struct pps_device *vmpps_dev;
 static struct hrtimer vmpps_timer;
 static bool vmpps_in_pulse;
+static ktime_t vmpps_target;	/* raw=1: next event on the reference */
 
 static struct pps_source_info vmpps_info = {
 	.name = "vmpps",
@@ -49,7 +70,7 @@ static ktime_t vmpps_next(ktime_t now, bool in_pulse)
 	return ktime_set(sec + 1, 0);
 }
 
-static enum hrtimer_restart vmpps_fire(struct hrtimer *t)
+static void vmpps_event(void)
 {
 	struct pps_event_time ts;
 	bool starting = !vmpps_in_pulse;
@@ -63,8 +84,56 @@ static enum hrtimer_restart vmpps_fire(struct hrtimer *t)
 		event = PPS_CAPTURECLEAR;
 	pps_event(vmpps_dev, &ts, event, NULL);
 	vmpps_in_pulse = starting;
+}
+
+static ktime_t vmpps_ref_now(void)
+{
+	return ktime_add_ns(ktime_get_raw(), raw_offset_ns);
+}
+
+/* raw=1: fire when the reference reaches vmpps_target; until then re-arm
+ * on CLOCK_MONOTONIC for 7/8 of what is left (all of it under 1 ms). */
+static void vmpps_raw_step(struct hrtimer *t)
+{
+	s64 left = ktime_to_ns(ktime_sub(vmpps_target, vmpps_ref_now()));
+
+	if (left <= 0) {
+		vmpps_event();
+		vmpps_target = vmpps_next(vmpps_ref_now(), vmpps_in_pulse);
+		left = ktime_to_ns(ktime_sub(vmpps_target, vmpps_ref_now()));
+	}
+	if (left > NSEC_PER_MSEC)
+		left -= left / 8;
+	hrtimer_set_expires(t, ktime_add_ns(ktime_get(), left));
+}
+
+static enum hrtimer_restart vmpps_fire(struct hrtimer *t)
+{
+	if (raw) {
+		vmpps_raw_step(t);
+		return HRTIMER_RESTART;
+	}
+	vmpps_event();
 	hrtimer_set_expires(t, vmpps_next(ktime_get_real(), vmpps_in_pulse));
 	return HRTIMER_RESTART;
+}
+
+static void vmpps_start(void)
+{
+	vmpps_in_pulse = false;
+	if (!raw) {
+		hrtimer_init(&vmpps_timer, CLOCK_REALTIME, HRTIMER_MODE_ABS);
+		vmpps_timer.function = vmpps_fire;
+		hrtimer_start(&vmpps_timer,
+			      vmpps_next(ktime_get_real(), false),
+			      HRTIMER_MODE_ABS);
+		return;
+	}
+	raw_offset_ns = ktime_get_real_ns() - ktime_get_raw_ns();
+	vmpps_target = vmpps_next(vmpps_ref_now(), false);
+	hrtimer_init(&vmpps_timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
+	vmpps_timer.function = vmpps_fire;
+	hrtimer_start(&vmpps_timer, ktime_get(), HRTIMER_MODE_ABS);
 }
 
 static int __init vmpps_init(void)
@@ -75,13 +144,10 @@ static int __init vmpps_init(void)
 					PPS_CAPTUREASSERT | PPS_OFFSETASSERT);
 	if (IS_ERR(vmpps_dev))
 		return PTR_ERR(vmpps_dev);
-	hrtimer_init(&vmpps_timer, CLOCK_REALTIME, HRTIMER_MODE_ABS);
-	vmpps_timer.function = vmpps_fire;
-	vmpps_in_pulse = false;
-	hrtimer_start(&vmpps_timer, vmpps_next(ktime_get_real(), false),
-		      HRTIMER_MODE_ABS);
-	pr_info("vmpps: /dev/pps%d, width %u ms%s\n", vmpps_dev->id,
-		width_ms, invert ? ", inverted" : "");
+	vmpps_start();
+	pr_info("vmpps: /dev/pps%d, width %u ms%s%s\n", vmpps_dev->id,
+		width_ms, invert ? ", inverted" : "",
+		raw ? ", on the raw reference clock" : "");
 	return 0;
 }
 
