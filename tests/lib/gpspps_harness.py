@@ -280,24 +280,28 @@ class Chronyd:
         """Parsed refclocks.log lines: dicts with time (str), refid, pps,
         raw, cooked, disp; filtered lines (dashes) are skipped."""
         path = os.path.join(self.dir, "refclocks.log")
-        out = []
         try:
             with open(path) as f:
-                lines = f.readlines()
+                return parse_refclocks(f.readlines(), refid)
         except OSError:
-            return out
-        for line in lines:
-            f = line.split()
-            if len(f) < 9 or f[0].startswith("=") or not f[0][0].isdigit():
-                continue
-            if f[4] == "-" or f[5] == "-":
-                continue
-            if refid and f[2] != refid:
-                continue
-            out.append({"date": f[0], "time": f[1], "refid": f[2],
-                        "leap": f[4], "pps": f[5], "raw": float(f[6]),
-                        "cooked": float(f[7]), "disp": float(f[8])})
-        return out
+            return []
+
+
+def parse_refclocks(lines, refid=None):
+    """refclocks.log lines (text) parsed as Chronyd.refclock_lines()."""
+    out = []
+    for line in lines:
+        f = line.split()
+        if len(f) < 9 or f[0].startswith("=") or not f[0][0].isdigit():
+            continue
+        if f[4] == "-" or f[5] == "-":
+            continue
+        if refid and f[2] != refid:
+            continue
+        out.append({"date": f[0], "time": f[1], "refid": f[2],
+                    "leap": f[4], "pps": f[5], "raw": float(f[6]),
+                    "cooked": float(f[7]), "disp": float(f[8])})
+    return out
 
 
 class Proc:

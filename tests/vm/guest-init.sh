@@ -751,6 +751,9 @@ leap_diag() {
 	awk -v t0="$1" '$2 >= t0 && $2 % 200 < 20' /tmp/clock.log | head -n 25
 }
 
+# The vs-gpsd benchmark's scenario (scenario_uartbench).
+[ -f /uartbench.sh ] && . /uartbench.sh
+
 echo "GUEST: scenario $SCENARIO on $(uname -r)"
 SCENARIO_FN=scenario_$(echo "$SCENARIO" | tr - _)
 if type "$SCENARIO_FN" >/dev/null 2>&1; then

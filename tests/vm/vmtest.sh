@@ -19,7 +19,9 @@
 # be had; the reason is printed).
 #
 # Environment: GPSPPS_VM_KEEP=1 keeps the scratch directory;
-# GPSPPS_VM_TIMEOUT (s, default 240, 280 for leap) bounds one boot.
+# GPSPPS_VM_TIMEOUT (s, default 240, 280 for leap) bounds one boot;
+# GPSPPS_VM_APPEND adds to the kernel command line (vs-gpsd passes
+# gpspps.bench=...).
 set -euo pipefail
 
 BUILD=$(realpath "${1:?build dir}")
@@ -196,6 +198,12 @@ done
 for p in /usr/bin/ppstest /usr/bin/gpiomon; do
 	[ -x "$p" ] && add_bin "$p" "$p"
 done
+# Debian's gpsd, read side by side with gpsppsd (tests/bench/vs-gpsd).
+if [ "$SCENARIO" = uartbench ]; then
+	[ -x /usr/sbin/gpsd ] || skip "gpsd is not installed (tests/deps.sh bench)"
+	add_bin /usr/sbin/gpsd /usr/sbin/gpsd
+fi
+install -m 0644 "$HERE/uartbench.sh" "$IR/uartbench.sh"
 install -m 0644 "$MODDIR"/vmpps.ko "$MODDIR"/vmgpio.ko "$MODDIR"/vmuart.ko \
 	"$IR/lib/modules/"
 [ -f "$LDISC" ] && install -m 0644 "$LDISC" "$IR/lib/modules/"
@@ -214,12 +222,34 @@ echo "root:x:0:" >"$IR/etc/group"
 
 # --- boot -----------------------------------------------------------------
 
-# ttyS0: console (a file); ttyS1 and ttyS2 are joined by one qemu socket
-# chardev pair, a null-modem cable between two real 8250 UARTs; ttyS3 is
-# unconnected (the DCD scenario uses its loopback mode).  The DCD pulse
-# scenarios use vmuart's port (modules/vmuart.c) instead.
-SOCK=$WORK/uart.sock
+# serial_cable ID1 ID2: two socket chardevs joined to each other, a
+# null-modem cable between the two UARTs that use them.
+serial_cable() {
+	SERIAL+=(-chardev "socket,id=$1,path=$WORK/$1.sock,server=on,wait=off"
+		-chardev "socket,id=$2,path=$WORK/$1.sock")
+}
+
+# ttyS0: console (a file); ttyS1 and ttyS2 are joined by one cable
+# between two real 8250 UARTs; ttyS3 is unconnected (the DCD scenario uses
+# its loopback mode).  The DCD pulse scenarios use vmuart's port
+# (modules/vmuart.c) instead.  uartbench: ISA ttyS1 to PCI ttyS4 and ISA
+# ttyS3 to PCI ttyS5 (pci-serial, a 16550A each; 8250.nr_uarts=6 lets the
+# kernel register them), ttyS2 unconnected.
 CONSOLE=$WORK/console.log
+SERIAL=()
+APPEND=
+if [ "$SCENARIO" = uartbench ]; then
+	serial_cable s1 s4
+	serial_cable s3 s5
+	SERIAL+=(-serial "file:$CONSOLE" -serial chardev:s1 -serial null
+		-serial chardev:s3 -device pci-serial,chardev=s4
+		-device pci-serial,chardev=s5)
+	APPEND=" 8250.nr_uarts=6"
+else
+	serial_cable s1 s2
+	SERIAL+=(-serial "file:$CONSOLE" -serial chardev:s1 -serial chardev:s2
+		-serial null)
+fi
 BOOT_TIMEOUT=240
 [ "$SCENARIO" = leap ] && BOOT_TIMEOUT=280   # about 100 s of guest time
 log "booting $KVER, scenario $SCENARIO"
@@ -227,13 +257,9 @@ start=$(date +%s)
 set +e
 timeout "${GPSPPS_VM_TIMEOUT:-$BOOT_TIMEOUT}" qemu-system-x86_64 -accel tcg -m 384 -smp 1 \
 	-display none -monitor none -no-reboot \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	-chardev "socket,id=s1,path=$SOCK,server=on,wait=off" \
-	-chardev "socket,id=s2,path=$SOCK" \
-	-serial "file:$CONSOLE" -serial chardev:s1 -serial chardev:s2 \
-	-serial null \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 "${SERIAL[@]}" \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 loglevel=4 gpspps.scenario=$SCENARIO" \
+	-append "console=ttyS0 panic=-1 loglevel=4 gpspps.scenario=$SCENARIO$APPEND ${GPSPPS_VM_APPEND:-}" \
 	</dev/null
 rc=$?
 set -e
