@@ -8,6 +8,12 @@
  * is on the second and the assert width_ms later, as from a receiver whose
  * PPS output is inverted.
  *
+ * rate_hz (writable at run time, /sys/module/vmpps/parameters/rate_hz)
+ * makes it pulse faster, for the PPS flood test: rate_hz pulses a second
+ * on a grid of 1 s / rate_hz from the whole second, each half a period
+ * wide.  The default, 1, is the pulse on whole seconds described above;
+ * writing 1 again returns to it at the next second.
+ *
  * The source is registered without an owner module, so that rmmod works
  * while a reader holds /dev/ppsN open: the test uses that to make the
  * device vanish under gpsppsd, as a hot-unplugged receiver does.  The pps
@@ -26,6 +32,30 @@ static bool invert;
 module_param(invert, bool, 0444);
 MODULE_PARM_DESC(invert, "active-low pulse: clear on the second");
 
+#define VMPPS_RATE_MAX 20000
+
+static unsigned int rate_hz = 1;
+
+static int vmpps_rate_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int r = kstrtouint(val, 0, &v);
+
+	if (r)
+		return r;
+	if (v < 1 || v > VMPPS_RATE_MAX)
+		return -EINVAL;
+	WRITE_ONCE(rate_hz, v);
+	return 0;
+}
+
+static const struct kernel_param_ops vmpps_rate_ops = {
+	.set = vmpps_rate_set,
+	.get = param_get_uint,
+};
+module_param_cb(rate_hz, &vmpps_rate_ops, &rate_hz, 0644);
+MODULE_PARM_DESC(rate_hz, "pulses a second (1-20000, default 1: whole seconds)");
+
 static struct pps_device *vmpps_dev;
 static struct hrtimer vmpps_timer;
 static bool vmpps_in_pulse;
@@ -38,15 +68,18 @@ static struct pps_source_info vmpps_info = {
 	.owner = NULL,
 };
 
-/* The next whole second (pulse start) or the pulse end after it. */
+/* The next pulse start on the grid (whole seconds at 1 Hz) or the end of
+ * the pulse that started last. */
 static ktime_t vmpps_next(ktime_t now, bool in_pulse)
 {
-	s64 sec = div_s64(ktime_to_ns(now), NSEC_PER_SEC);
-	ktime_t second = ktime_set(sec, 0);
+	unsigned int rate = READ_ONCE(rate_hz);
+	s64 period = NSEC_PER_SEC / rate;
+	s64 width = rate == 1 ? (s64)width_ms * NSEC_PER_MSEC : period / 2;
+	s64 start = div64_s64(ktime_to_ns(now), period) * period;
 
 	if (in_pulse)
-		return ktime_add_ms(second, width_ms);
-	return ktime_set(sec + 1, 0);
+		return ns_to_ktime(start + width);
+	return ns_to_ktime(start + period);
 }
 
 static enum hrtimer_restart vmpps_fire(struct hrtimer *t)
@@ -80,8 +113,8 @@ static int __init vmpps_init(void)
 	vmpps_in_pulse = false;
 	hrtimer_start(&vmpps_timer, vmpps_next(ktime_get_real(), false),
 		      HRTIMER_MODE_ABS);
-	pr_info("vmpps: /dev/pps%d, width %u ms%s\n", vmpps_dev->id,
-		width_ms, invert ? ", inverted" : "");
+	pr_info("vmpps: /dev/pps%d, width %u ms%s, %u Hz\n", vmpps_dev->id,
+		width_ms, invert ? ", inverted" : "", rate_hz);
 	return 0;
 }
 
