@@ -54,7 +54,7 @@ static const struct kernel_param_ops vmpps_rate_ops = {
 	.get = param_get_uint,
 };
 module_param_cb(rate_hz, &vmpps_rate_ops, &rate_hz, 0644);
-MODULE_PARM_DESC(rate_hz, "pulses a second (1-20000, default 1: whole seconds)");
+MODULE_PARM_DESC(rate_hz, "pulses a second, 1-20000 (1: on whole seconds)");
 
 static struct pps_device *vmpps_dev;
 static struct hrtimer vmpps_timer;
