@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errmsg.h"
+
 #define MAX_TOKENS 256
 #define MAX_CONF_DIRS 10
 
@@ -32,21 +34,6 @@ struct ce_config {
 	char *err;
 	size_t errlen;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0) {
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Words of a line, separated by white space as chronyd's isspace(). */
 static int tokenize(const char *line, size_t len, struct tok *toks)
@@ -401,8 +388,8 @@ static int load_line(struct ce_config *cfg, const char *path, int lineno,
 	}
 	n = tokenize(line, len, toks);
 	if (n < 0) {
-		set_err(cfg->err, cfg->errlen, "%s:%d: too many words", path,
-			lineno);
+		errmsg_set(cfg->err, cfg->errlen, "%s:%d: too many words", path,
+			   lineno);
 		return -EINVAL;
 	}
 	if (n == 0) {
@@ -418,16 +405,16 @@ static int load_line(struct ce_config *cfg, const char *path, int lineno,
 	if (tok_is(line, &toks[0], "confdir")) {
 		r = load_confdirs(cfg, line, toks, n, depth);
 		if (r == -EINVAL) {
-			set_err(cfg->err, cfg->errlen,
-				"%s:%d: confdir needs 1 to %d directories",
-				path, lineno, MAX_CONF_DIRS);
+			errmsg_set(cfg->err, cfg->errlen,
+				   "%s:%d: confdir needs 1 to %d directories",
+				   path, lineno, MAX_CONF_DIRS);
 		}
 		return r;
 	}
 	r = ce_parse_refclock_line(line, len, (int)cfg->n_rc, &rc);
 	if (r < 0) {
-		set_err(cfg->err, cfg->errlen,
-			"%s:%d: refclock directive not understood", path, lineno);
+		errmsg_set(cfg->err, cfg->errlen, "%s:%d: refclock directive "
+			   "not understood", path, lineno);
 		return -EINVAL;
 	}
 	if (r == 0) {
@@ -469,15 +456,15 @@ static int load_file(struct ce_config *cfg, const char *path, int depth)
 	int ret;
 
 	if (depth > CE_MAX_DEPTH) {
-		set_err(cfg->err, cfg->errlen,
-			"%s: includes nested more than %d deep", path,
-			CE_MAX_DEPTH);
+		errmsg_set(cfg->err, cfg->errlen,
+			   "%s: includes nested more than %d deep", path,
+			   CE_MAX_DEPTH);
 		return -ELOOP;
 	}
 	ret = read_file(path, &data, &len);
 	if (ret != 0) {
-		set_err(cfg->err, cfg->errlen, "cannot read %s: %s", path,
-			strerror(-ret));
+		errmsg_set(cfg->err, cfg->errlen, "cannot read %s: %s", path,
+			   strerror(-ret));
 		return ret;
 	}
 	ret = add_file(cfg, path);
@@ -493,12 +480,12 @@ struct ce_config *ce_load(const char *path, char *err, size_t errlen)
 	struct ce_config *cfg = calloc(1, sizeof(*cfg));
 
 	if (cfg == NULL) {
-		set_err(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	cfg->err = err;
 	cfg->errlen = errlen;
-	set_err(err, errlen, "out of memory");
+	errmsg_set(err, errlen, "out of memory");
 	if (load_file(cfg, path, 0) != 0) {
 		ce_free(cfg);
 		return NULL;
@@ -677,18 +664,19 @@ static int check_writable(const char *path, const char *dir,
 	struct stat dst;
 
 	if (!S_ISREG(st->st_mode)) {
-		set_err(err, errlen, "%s is not a regular file", path);
+		errmsg_set(err, errlen, "%s is not a regular file", path);
 		return -EINVAL;
 	}
 	if ((st->st_mode & 0222) == 0 || access(path, W_OK) != 0) {
-		set_err(err, errlen, "%s is read-only (mode %04o): not modified",
-			path, (unsigned)(st->st_mode & 07777));
+		errmsg_set(err, errlen, "%s is read-only (mode %04o): not "
+			   "modified", path, (unsigned)(st->st_mode & 07777));
 		return -EACCES;
 	}
 	if (stat(dir, &dst) != 0 || (dst.st_mode & 0222) == 0 ||
 	    access(dir, W_OK | X_OK) != 0) {
-		set_err(err, errlen, "directory %s is read-only (a new file "
-			"cannot be created beside %s): not modified", dir, path);
+		errmsg_set(err, errlen, "directory %s is read-only (a new file "
+			   "cannot be created beside %s): not modified", dir,
+			   path);
 		return -EACCES;
 	}
 	return 0;
@@ -757,14 +745,14 @@ static int replace_file(const char *target, const char *dir,
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, base) >=
 	    sizeof(tmp)) {
-		set_err(err, errlen, "%s: path too long", target);
+		errmsg_set(err, errlen, "%s: path too long", target);
 		return -ENAMETOOLONG;
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		set_err(err, errlen, "cannot create a file in %s: %s", dir,
-			strerror(-ret));
+		errmsg_set(err, errlen, "cannot create a file in %s: %s", dir,
+			   strerror(-ret));
 		return ret;
 	}
 	step = "write";
@@ -787,8 +775,8 @@ static int replace_file(const char *target, const char *dir,
 	}
 	if (ret != 0) {
 		unlink(tmp);
-		set_err(err, errlen, "cannot %s %s: %s (%s untouched)", step, tmp,
-			strerror(-ret), target);
+		errmsg_set(err, errlen, "cannot %s %s: %s (%s untouched)", step,
+			   tmp, strerror(-ret), target);
 		return ret;
 	}
 	return 0;
@@ -820,7 +808,7 @@ int ce_write_atomic(const char *path, const char *data, size_t len,
 
 	if (realpath(path, real) == NULL || stat(real, &st) != 0) {
 		ret = -errno;
-		set_err(err, errlen, "%s: %s", path, strerror(-ret));
+		errmsg_set(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
 	parent_dir(real, dir, sizeof(dir));
@@ -831,13 +819,13 @@ int ce_write_atomic(const char *path, const char *data, size_t len,
 	if (backup_suffix != NULL) {
 		if ((size_t)snprintf(bak, sizeof(bak), "%s%s", real,
 				     backup_suffix) >= sizeof(bak)) {
-			set_err(err, errlen, "%s: path too long", real);
+			errmsg_set(err, errlen, "%s: path too long", real);
 			return -ENAMETOOLONG;
 		}
 		ret = read_file(real, &old, &oldlen);
 		if (ret != 0) {
-			set_err(err, errlen, "cannot read %s: %s", real,
-				strerror(-ret));
+			errmsg_set(err, errlen, "cannot read %s: %s", real,
+				   strerror(-ret));
 			return ret;
 		}
 		ret = replace_file(bak, dir, old, oldlen, &st, err, errlen);
@@ -849,8 +837,8 @@ int ce_write_atomic(const char *path, const char *data, size_t len,
 	ret = replace_file(real, dir, data, len, &st, err, errlen);
 	if (ret == 0 && fsync_dir(dir) != 0) {
 		ret = -errno;
-		set_err(err, errlen, "%s written, but fsync of %s failed: %s",
-			real, dir, strerror(errno));
+		errmsg_set(err, errlen, "%s written, but fsync of %s failed: "
+			   "%s", real, dir, strerror(errno));
 	}
 	return ret;
 }
@@ -883,20 +871,20 @@ int ce_set_offset(const struct ce_refclock *rc, double value, char *err,
 
 	ret = read_file(rc->file, &text, &len);
 	if (ret != 0) {
-		set_err(err, errlen, "cannot read %s: %s", rc->file,
-			strerror(-ret));
+		errmsg_set(err, errlen, "cannot read %s: %s", rc->file,
+			   strerror(-ret));
 		return ret;
 	}
 	if (!same_refclock(text, len, rc)) {
-		set_err(err, errlen, "%s:%d is no longer the %s refclock line "
-			"(file changed?): not modified", rc->file, rc->line,
-			rc->refid);
+		errmsg_set(err, errlen, "%s:%d is no longer the %s refclock "
+			   "line (file changed?): not modified", rc->file,
+			   rc->line, rc->refid);
 		ret = -ESTALE;
 	} else {
 		ret = ce_edit_offset(text, len, rc->line, value, &out, &outlen);
 		if (ret != 0) {
-			set_err(err, errlen, "%s:%d: cannot edit: %s", rc->file,
-				rc->line, strerror(-ret));
+			errmsg_set(err, errlen, "%s:%d: cannot edit: %s",
+				   rc->file, rc->line, strerror(-ret));
 		}
 	}
 	if (ret == 0) {

@@ -9,6 +9,7 @@
 
 #define Z95 1.959964
 #define MAD_TO_SD 1.482602
+#define SQRT_HALF_PI 1.253314   /* the median's sd / the mean's, normal */
 #define HUBER_ITER 100
 
 struct est {
@@ -216,44 +217,65 @@ static double signs_about_median(const double *x, size_t n, double *tmp,
 	return med;
 }
 
-/*
- * Correlation time for the drift test: the median of the correlation
- * times of EST_DRIFT_BLOCKS consecutive blocks, each about its own median.
- * A step of the delay makes the signs of its block (and of any long
- * stretch around it) one long run; taken as noise, that run would hide
- * the very drift it is.  The median over blocks ignores the block(s)
- * holding the step.  tmp holds 2 * n doubles.
- */
-static double local_tau(const double *x, size_t n, double *tmp)
+/* Correlation time of the signs of x about their median, and the robust
+ * sigma about it; tmp holds 2 * n doubles. */
+static void slice_scale(const double *x, size_t n, double *tmp, double *tau,
+			double *sigma)
 {
-	double taus[EST_DRIFT_BLOCKS];
-	size_t b, len = n / EST_DRIFT_BLOCKS;
+	double med = signs_about_median(x, n, tmp, tmp + n);
 	bool capped;
 
-	if (len < 8) {
-		signs_about_median(x, n, tmp, tmp + n);
-		return integrated_tau(tmp + n, n, &capped);
-	}
-	for (b = 0; b < EST_DRIFT_BLOCKS; b++) {
-		signs_about_median(x + b * len, len, tmp, tmp + len);
-		taus[b] = integrated_tau(tmp + len, len, &capped);
-	}
-	sort_values(taus, EST_DRIFT_BLOCKS);
-	return median_sorted(taus, EST_DRIFT_BLOCKS);
+	*tau = integrated_tau(tmp + n, n, &capped);
+	*sigma = robust_sigma(x, n, med, tmp);
 }
 
-/* Median of a slice with its interval-derived standard error. */
-static void slice_median(const double *x, size_t n, double tau, double *tmp,
-			 double *med, double *se)
+/* The medians of the correlation times and sigmas of nb consecutive
+ * blocks, each about its own median; nb <= EST_DRIFT_BLOCKS. */
+static void blocks_scale(const double *x, size_t n, size_t nb, double *tmp,
+			 double *tau, double *sigma)
 {
-	double lo, hi;
-	bool clamped;
+	double taus[EST_DRIFT_BLOCKS], sigmas[EST_DRIFT_BLOCKS];
+	size_t b, len = n / nb;
 
+	for (b = 0; b < nb; b++) {
+		slice_scale(x + b * len, len, tmp, &taus[b], &sigmas[b]);
+	}
+	sort_values(taus, nb);
+	sort_values(sigmas, nb);
+	*tau = median_sorted(taus, nb);
+	*sigma = median_sorted(sigmas, nb);
+}
+
+/*
+ * Correlation time and sigma for the drift test, from blocks each taken
+ * about its own median.  A step of the delay makes the signs of its block
+ * (and of any long stretch around it) one long run, and widens its
+ * spread; taken as noise, they would hide the very drift they are.  The
+ * median over blocks ignores the block holding the step.  A short block
+ * cannot show a long correlation, so the larger of the figures from
+ * EST_DRIFT_BLOCKS and from half as many (longer) blocks is taken.  tmp
+ * holds 2 * n doubles.
+ */
+static void local_scale(const double *x, size_t n, double *tmp, double *tau,
+			double *sigma)
+{
+	double tau2, sigma2;
+
+	if (n / EST_DRIFT_BLOCKS < 8) {
+		slice_scale(x, n, tmp, tau, sigma);
+		return;
+	}
+	blocks_scale(x, n, EST_DRIFT_BLOCKS, tmp, tau, sigma);
+	blocks_scale(x, n, EST_DRIFT_BLOCKS / 2, tmp, &tau2, &sigma2);
+	*tau = fmax(*tau, tau2);
+	*sigma = fmax(*sigma, sigma2);
+}
+
+static double slice_median(const double *x, size_t n, double *tmp)
+{
 	memcpy(tmp, x, n * sizeof(double));
 	sort_values(tmp, n);
-	*med = median_sorted(tmp, n);
-	median_ci(tmp, n, tau, &lo, &hi, &clamped);
-	*se = (hi - lo) / (2.0 * Z95);
+	return median_sorted(tmp, n);
 }
 
 struct work {
@@ -400,23 +422,33 @@ static void centre_and_interval(struct work *w, struct est_result *r)
 	}
 }
 
+/*
+ * The drift test (estimate.h).  Each quarter's median has the standard
+ * error sqrt(pi / 2) * sigma * sqrt(tau / q) (the median of normal noise,
+ * widened by the correlation time of the signs), from the whole run's
+ * blocks rather than from the quarter's own order statistics, whose
+ * spacing is a noisy scale.  The test judges only quarters of at least
+ * EST_DRIFT_MIN_NEFF independent values: with fewer, the error is too
+ * uncertain for any threshold to keep false alarms rare.
+ */
 static void drift(const struct est *e, struct work *w, struct est_result *r)
 {
 	size_t q = e->n / 4;
-	double se1, se4, tau;
+	double tau, sigma;
 
 	w->drift_tau = 1.0;
 	if (q < 1) {
 		r->first_q = r->last_q = r->drift = r->drift_se = NAN;
 		return;
 	}
-	tau = local_tau(e->x, e->n, w->sorted);
+	local_scale(e->x, e->n, w->sorted, &tau, &sigma);
 	w->drift_tau = tau;
-	slice_median(e->x, q, tau, w->scratch, &r->first_q, &se1);
-	slice_median(e->x + e->n - q, q, tau, w->scratch, &r->last_q, &se4);
+	r->first_q = slice_median(e->x, q, w->scratch);
+	r->last_q = slice_median(e->x + e->n - q, q, w->scratch);
 	r->drift = r->last_q - r->first_q;
-	r->drift_se = sqrt(se1 * se1 + se4 * se4);
-	if (fabs(r->drift) > fmax(EST_DRIFT_MIN, 3.0 * r->drift_se)) {
+	r->drift_se = SQRT_HALF_PI * sigma * sqrt(2.0 * tau / (double)q);
+	if ((double)q / tau >= EST_DRIFT_MIN_NEFF &&
+	    fabs(r->drift) > fmax(EST_DRIFT_MIN, EST_DRIFT_Z * r->drift_se)) {
 		r->warnings |= EST_WARN_DRIFT;
 	}
 }

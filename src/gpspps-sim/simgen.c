@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "errmsg.h"
 #include "timeutil.h"
 
 #define DAY_NS (TU_SEC_PER_DAY * TU_NS_PER_SEC)
@@ -152,21 +153,6 @@ void simgen_options_init(struct simgen_options *opt)
 	opt->seed = 1;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0) {
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int simgen_parse_sentences(struct simgen_options *opt, const char *list,
 			   char *err, size_t errlen)
 {
@@ -180,21 +166,23 @@ int simgen_parse_sentences(struct simgen_options *opt, const char *list,
 		int s;
 
 		if (len == 0 || len >= sizeof(name)) {
-			set_err(err, errlen, "bad sentence list '%s': %s", list,
-				len == 0 ? "empty name" : "name too long");
+			errmsg_set(err, errlen, "bad sentence list '%s': %s",
+				   list, len == 0 ? "empty name" : "name too "
+				   "long");
 			return -EINVAL;
 		}
 		memcpy(name, p, len);
 		name[len] = '\0';
 		s = simgen_sentence_from_name(name);
 		if (s < 0) {
-			set_err(err, errlen, "unknown sentence '%s' (known: "
-				"RMC, GGA, ZDA, GLL, GNS, GSA, GSV, VTG)", name);
+			errmsg_set(err, errlen, "unknown sentence '%s' (known: "
+				   "RMC, GGA, ZDA, GLL, GNS, GSA, GSV, VTG)",
+				   name);
 			return -EINVAL;
 		}
 		if (n == SIMGEN_MAX_SENTENCES) {
-			set_err(err, errlen, "more than %d sentences in '%s'",
-				SIMGEN_MAX_SENTENCES, list);
+			errmsg_set(err, errlen, "more than %d sentences in "
+				   "'%s'", SIMGEN_MAX_SENTENCES, list);
 			return -EINVAL;
 		}
 		found[n++] = (enum simgen_sentence)s;
@@ -230,8 +218,8 @@ static int check_rates(const struct simgen_options *opt, char *err,
 		double r = opt->fault_rate[f];
 
 		if (!(r >= 0.0 && r <= 1.0)) {
-			set_err(err, errlen, "fault %s: rate %g is not in [0, 1]",
-				fault_names[f], r);
+			errmsg_set(err, errlen, "fault %s: rate %g is not in "
+				   "[0, 1]", fault_names[f], r);
 			return -EINVAL;
 		}
 	}
@@ -244,35 +232,37 @@ static int check_options(const struct simgen_options *opt, char *err,
 	int i;
 
 	if (!talker_valid(opt->talker)) {
-		set_err(err, errlen, "talker '%s' is not two characters A-Z/0-9",
-			opt->talker);
+		errmsg_set(err, errlen, "talker '%s' is not two characters "
+			   "A-Z/0-9", opt->talker);
 		return -EINVAL;
 	}
 	if (opt->nsentences < 1 || opt->nsentences > SIMGEN_MAX_SENTENCES) {
-		set_err(err, errlen, "need 1-%d sentences", SIMGEN_MAX_SENTENCES);
+		errmsg_set(err, errlen, "need 1-%d sentences",
+			   SIMGEN_MAX_SENTENCES);
 		return -EINVAL;
 	}
 	for (i = 0; i < opt->nsentences; i++) {
 		if ((unsigned)opt->sentences[i] >= SIMGEN_SENTENCE_COUNT) {
-			set_err(err, errlen, "bad sentence type %d",
-				(int)opt->sentences[i]);
+			errmsg_set(err, errlen, "bad sentence type %d",
+				   (int)opt->sentences[i]);
 			return -EINVAL;
 		}
 	}
 	if (opt->rate_hz != 1 && opt->rate_hz != 5 && opt->rate_hz != 10) {
-		set_err(err, errlen, "rate %d Hz is not 1, 5 or 10",
-			opt->rate_hz);
+		errmsg_set(err, errlen, "rate %d Hz is not 1, 5 or 10",
+			   opt->rate_hz);
 		return -EINVAL;
 	}
 	if (opt->decimals < 0 || opt->decimals > 3 ||
 	    (opt->decimals == 0 && opt->rate_hz != 1)) {
-		set_err(err, errlen, "%d decimals cannot label %d Hz epochs "
-			"(0-3, at least 1 above 1 Hz)", opt->decimals,
-			opt->rate_hz);
+		errmsg_set(err, errlen, "%d decimals cannot label %d Hz epochs "
+			   "(0-3, at least 1 above 1 Hz)", opt->decimals,
+			   opt->rate_hz);
 		return -EINVAL;
 	}
 	if (opt->leap && tu_floor_mod(opt->leap_ns, MINUTE_NS) != 0) {
-		set_err(err, errlen, "leap second must end a whole UTC minute");
+		errmsg_set(err, errlen, "leap second must end a whole UTC "
+			   "minute");
 		return -EINVAL;
 	}
 	return check_rates(opt, err, errlen);
@@ -288,7 +278,7 @@ struct simgen *simgen_create(const struct simgen_options *opt, char *err,
 	}
 	g = calloc(1, sizeof(*g));
 	if (g == NULL) {
-		set_err(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	g->opt = *opt;

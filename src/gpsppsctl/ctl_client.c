@@ -23,7 +23,7 @@
 #define CTL_CLIENT_MAX_LINE (1024 * 1024)
 #define CTL_CLIENT_CHUNK 4096
 
-struct ctl_watch {
+struct ctl_client_watch {
 	int fd;
 	const char *path;
 	char *buf;        /* bytes read, not yet returned as a line */
@@ -154,12 +154,12 @@ static int ctl_client_send(int fd, const char *line, int64_t deadline)
 }
 
 static int ctl_client_open(const char *request, const char *path,
-			   int timeout_ms, struct ctl_watch **out, char *err,
-			   size_t errlen)
+			   int timeout_ms, struct ctl_client_watch **out,
+			   char *err, size_t errlen)
 {
 	int64_t deadline = tu_now(CLOCK_MONOTONIC) +
 			   (int64_t)timeout_ms * TU_NS_PER_MS;
-	struct ctl_watch *w;
+	struct ctl_client_watch *w;
 	int fd, r;
 
 	fd = ctl_client_connect(path);
@@ -184,14 +184,14 @@ static int ctl_client_open(const char *request, const char *path,
 }
 
 /* Index of the first '\n' in the buffer, or -1. */
-static ssize_t ctl_client_newline(const struct ctl_watch *w)
+static ssize_t ctl_client_newline(const struct ctl_client_watch *w)
 {
 	const char *nl = w->len ? memchr(w->buf, '\n', w->len) : NULL;
 
 	return nl ? nl - w->buf : -1;
 }
 
-static int ctl_client_grow(struct ctl_watch *w)
+static int ctl_client_grow(struct ctl_client_watch *w)
 {
 	size_t cap = w->cap ? w->cap * 2 : CTL_CLIENT_CHUNK;
 	char *p;
@@ -210,7 +210,7 @@ static int ctl_client_grow(struct ctl_watch *w)
 
 /* Read what is there into the buffer: 0 (some bytes or EOF), -EAGAIN,
  * or a negative errno. */
-static int ctl_client_fill(struct ctl_watch *w)
+static int ctl_client_fill(struct ctl_client_watch *w)
 {
 	ssize_t n;
 	int r;
@@ -233,7 +233,7 @@ static int ctl_client_fill(struct ctl_watch *w)
 }
 
 /* The next line's length (without '\n') once it is in the buffer. */
-static ssize_t ctl_client_line(struct ctl_watch *w, int64_t deadline)
+static ssize_t ctl_client_line(struct ctl_client_watch *w, int64_t deadline)
 {
 	ssize_t nl;
 	int r;
@@ -281,7 +281,7 @@ static int ctl_client_check(json_t *o, char *err, size_t errlen,
 	return 0;
 }
 
-static int ctl_client_decode(struct ctl_watch *w, size_t n, json_t **out,
+static int ctl_client_decode(struct ctl_client_watch *w, size_t n, json_t **out,
 			     char *err, size_t errlen)
 {
 	json_error_t je;
@@ -309,8 +309,8 @@ static int ctl_client_decode(struct ctl_watch *w, size_t n, json_t **out,
 	return 0;
 }
 
-int ctl_watch_next(struct ctl_watch *w, int timeout_ms, json_t **out,
-		   char *err, size_t errlen)
+int ctl_client_watch_next(struct ctl_client_watch *w, int timeout_ms,
+			  json_t **out, char *err, size_t errlen)
 {
 	int64_t deadline = tu_now(CLOCK_MONOTONIC) +
 			   (int64_t)timeout_ms * TU_NS_PER_MS;
@@ -329,16 +329,16 @@ int ctl_watch_next(struct ctl_watch *w, int timeout_ms, json_t **out,
 	return ctl_client_decode(w, (size_t)n, out, err, errlen);
 }
 
-struct ctl_watch *ctl_watch_open(const char *path, int timeout_ms, char *err,
-				 size_t errlen)
+struct ctl_client_watch *ctl_client_watch_open(const char *path, int timeout_ms,
+					       char *err, size_t errlen)
 {
-	struct ctl_watch *w = NULL;
+	struct ctl_client_watch *w = NULL;
 
 	ctl_client_open("watch\n", path, timeout_ms, &w, err, errlen);
 	return w;
 }
 
-void ctl_watch_close(struct ctl_watch *w)
+void ctl_client_watch_close(struct ctl_client_watch *w)
 {
 	if (!w) {
 		return;
@@ -349,7 +349,7 @@ void ctl_watch_close(struct ctl_watch *w)
 	free(w);
 }
 
-const char *ctl_watch_line(const struct ctl_watch *w)
+const char *ctl_client_watch_line(const struct ctl_client_watch *w)
 {
 	return w->last ? w->last : "";
 }
@@ -363,7 +363,7 @@ int ctl_client_status(const char *path, int timeout_ms, json_t **out,
 int ctl_client_status_raw(const char *path, int timeout_ms, json_t **out,
 			  char **line, char *err, size_t errlen)
 {
-	struct ctl_watch *w = NULL;
+	struct ctl_client_watch *w = NULL;
 	int r;
 
 	*out = NULL;
@@ -371,11 +371,11 @@ int ctl_client_status_raw(const char *path, int timeout_ms, json_t **out,
 	if (r < 0) {
 		return r;
 	}
-	r = ctl_watch_next(w, timeout_ms, out, err, errlen);
+	r = ctl_client_watch_next(w, timeout_ms, out, err, errlen);
 	if (r == 0 && line) {
 		*line = w->last;
 		w->last = NULL;
 	}
-	ctl_watch_close(w);
+	ctl_client_watch_close(w);
 	return r;
 }

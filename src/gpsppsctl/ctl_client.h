@@ -28,18 +28,18 @@ int ctl_client_status(const char *path, int timeout_ms, json_t **out,
 int ctl_client_status_raw(const char *path, int timeout_ms, json_t **out,
 			  char **line, char *err, size_t errlen);
 
-struct ctl_watch;
+struct ctl_client_watch;
 
 /* Open a "watch" stream; NULL with err set as for ctl_client_status. */
-struct ctl_watch *ctl_watch_open(const char *path, int timeout_ms, char *err,
-				 size_t errlen);
+struct ctl_client_watch *ctl_client_watch_open(const char *path, int timeout_ms,
+					       char *err, size_t errlen);
 /* The next object (about one a second).  Returns 0 with *out set, or a
  * negative errno (-EPIPE: gpsppsd closed the stream). */
-int ctl_watch_next(struct ctl_watch *w, int timeout_ms, json_t **out,
-		   char *err, size_t errlen);
-/* The text of the object ctl_watch_next last returned, as gpsppsd sent
+int ctl_client_watch_next(struct ctl_client_watch *w, int timeout_ms,
+			  json_t **out, char *err, size_t errlen);
+/* The text of the object ctl_client_watch_next last returned, as gpsppsd sent
  * it (no newline); valid until the next call. */
-const char *ctl_watch_line(const struct ctl_watch *w);
-void ctl_watch_close(struct ctl_watch *w);
+const char *ctl_client_watch_line(const struct ctl_client_watch *w);
+void ctl_client_watch_close(struct ctl_client_watch *w);
 
 #endif

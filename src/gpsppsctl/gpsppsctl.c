@@ -247,19 +247,20 @@ static int verb_status(const struct ctl_args *a)
 
 /* The next object of the stream, printed unless it repeats the line
  * before (ctl_watchline_show): 1 printed, 0 not, -1 error (said). */
-static int watch_one(struct ctl_watch *w, const struct ctl_args *a,
+static int watch_one(struct ctl_client_watch *w, const struct ctl_args *a,
 		     struct ctl_watchline_state *seen)
 {
 	char err[CTL_ERRLEN];
 	json_t *st;
 	int shown = 1;
 
-	if (ctl_watch_next(w, a->o.timeout_ms, &st, err, sizeof(err)) < 0) {
+	if (ctl_client_watch_next(w, a->o.timeout_ms, &st, err,
+				  sizeof(err)) < 0) {
 		fprintf(stderr, "gpsppsctl: %s\n", err);
 		return -1;
 	}
 	if (a->o.json) {
-		printf("%s\n", ctl_watch_line(w));
+		printf("%s\n", ctl_client_watch_line(w));
 	} else if (ctl_watchline_show(seen, st)) {
 		put_text(ctl_watchline_render(st));
 	} else {
@@ -274,11 +275,12 @@ static int verb_watch(const struct ctl_args *a)
 {
 	struct ctl_watchline_state seen = { 0 };
 	char err[CTL_ERRLEN];
-	struct ctl_watch *w;
+	struct ctl_client_watch *w;
 	long n = 0;
 	int r = 0;
 
-	w = ctl_watch_open(a->o.socket, a->o.timeout_ms, err, sizeof(err));
+	w = ctl_client_watch_open(a->o.socket, a->o.timeout_ms, err,
+				  sizeof(err));
 	if (!w) {
 		fprintf(stderr, "gpsppsctl: %s\n", err);
 		return CTL_EXIT_FAIL;
@@ -290,7 +292,7 @@ static int verb_watch(const struct ctl_args *a)
 		r = watch_one(w, a, &seen);
 		n += r > 0;
 	}
-	ctl_watch_close(w);
+	ctl_client_watch_close(w);
 	return r < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }
 

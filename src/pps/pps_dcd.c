@@ -20,6 +20,14 @@
  *    with USB adapters (which report modem status in USB packets, 1 ms
  *    frames or worse).  Prefer N_PPS; correct a constant bias with the
  *    refclock's offset in chrony.conf.
+ *
+ * Both ways watch for the port hanging up (the device removed, an adapter
+ * unplugged): on a serial-core UART, TIOCMIWAIT returns only on a modem
+ * line change or a signal, not on hang-up (uart_wait_modem_status, Linux
+ * 6.1), and it holds a reference that uart_remove_one_port waits for, so
+ * removing the port would wait for us forever.  read() looks (deadline():
+ * at least once a second) and returns -ENODEV; the core closes the source,
+ * which ends the wait, and reopens it when the port is back.
  */
 #include "config.h"
 
@@ -27,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -51,6 +60,8 @@
  * 0600 (or creates the node, without devtmpfs): how long to keep trying */
 #define DCD_LDISC_OPEN_WAIT_NS (2 * TU_NS_PER_SEC)
 #define DCD_LDISC_OPEN_RETRY_US 50000
+/* how often TIOCMIWAIT mode looks for a hang-up without edges */
+#define DCD_HUP_CHECK_NS TU_NS_PER_SEC
 
 struct dcd_state {
 	int tty_fd;
@@ -464,7 +475,16 @@ static int64_t dcd_deadline(struct pps_source *src)
 	if (s->have_inner) {
 		return s->inner.backend->deadline(&s->inner);
 	}
-	return -1;
+	return tu_now(CLOCK_MONOTONIC) + DCD_HUP_CHECK_NS;
+}
+
+/* A hung-up tty polls POLLHUP on every descriptor (a live UART never). */
+static bool dcd_hung_up(const struct dcd_state *s)
+{
+	struct pollfd p = { .fd = s->tty_fd, .events = 0 };
+
+	return poll(&p, 1, 0) == 1 &&
+	       (p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
 static bool dcd_keep(struct pps_source *src, const struct pps_edge *e)
@@ -482,7 +502,9 @@ static bool dcd_keep(struct pps_source *src, const struct pps_edge *e)
 	return on;
 }
 
-static int dcd_read(struct pps_source *src, struct pps_edge *edges, int max)
+/* TIOCMIWAIT mode: the edges the thread has queued. */
+static int dcd_read_wait(struct pps_source *src, struct pps_edge *edges,
+			 int max)
 {
 	struct dcd_state *s = src->priv;
 	struct pps_edge got[DCD_RING];
@@ -490,11 +512,6 @@ static int dcd_read(struct pps_source *src, struct pps_edge *edges, int max)
 	int n = 0, i, out = 0, terr;
 	bool more;
 
-	if (s->have_inner) {
-		n = s->inner.backend->read(&s->inner, edges, max);
-		src->stats = s->inner.stats;
-		return n;
-	}
 	while (read(s->wake[0], drain, sizeof(drain)) > 0) {
 	}
 	pthread_mutex_lock(&s->lock);
@@ -526,6 +543,24 @@ static int dcd_read(struct pps_source *src, struct pps_edge *edges, int max)
 		(void)!write(s->wake[1], "m", 1);
 	}
 	return out;
+}
+
+static int dcd_read(struct pps_source *src, struct pps_edge *edges, int max)
+{
+	struct dcd_state *s = src->priv;
+	int n;
+
+	if (dcd_hung_up(s)) {
+		log_warn("DCD of %s: the port hung up (device removed?): "
+			 "closing it until it is back", s->tty_path);
+		return -ENODEV;
+	}
+	if (s->have_inner) {
+		n = s->inner.backend->read(&s->inner, edges, max);
+		src->stats = s->inner.stats;
+		return n;
+	}
+	return dcd_read_wait(src, edges, max);
 }
 
 const struct pps_backend pps_dcd_backend = {

@@ -30,7 +30,8 @@ import time
 import tty as ttymod
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from gpspps_harness import Chronyd, Proc, TestDir, fail, prog, wait_path  # noqa: E402
+from gpspps_harness import (Chronyd, Proc, TestDir, fail, prog,  # noqa: E402
+                            status_request, wait_path)
 
 NS = 1_000_000_000
 # gpsppsd's probe order (baudprobe.c) without a state file.
@@ -88,19 +89,7 @@ def wait_count(proc, pattern, count, timeout):
 
 def status(d):
     """The receiver object of gpsppsd's status socket."""
-    import json
-    import socket
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(5)
-        s.connect(f"{d}/status.sock")
-        s.sendall(b"status\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return json.loads(data)["receiver"]
+    return status_request(f"{d}/status.sock", timeout=5)["receiver"]
 
 
 def check_status(d, baud, mode, detected):

@@ -17,7 +17,8 @@ import re
 import sys
 
 PURE = [
-    "src/lib/timeutil", "src/lib/nmea", "src/lib/pair", "src/pps/pps_util",
+    "src/lib/timeutil", "src/lib/errmsg", "src/lib/nmea", "src/lib/pair",
+    "src/pps/pps_util",
     "src/gpspps-sim/simgen", "calibrate/chronyc_parse", "calibrate/estimate",
     "src/lib/rolling", "src/lib/burst", "src/lib/status_request",
     "src/gpsppsctl/ctl_json", "src/gpsppsctl/ctl_text",

@@ -37,7 +37,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from gpspps_harness import SRC, TestDir, prog  # noqa: E402
+from gpspps_harness import (SRC, TestDir, check,  # noqa: E402
+                            checks_failed, prog)
 
 CTL = prog("gpsppsctl")
 MAN = os.path.join(SRC, "src", "gpsppsctl", "gpsppsctl.8")
@@ -46,14 +47,6 @@ FIXTURE = os.path.join(SRC, "tests", "ctl", "data", "status-ok.json")
 # 2-core machine.
 FAST_S = 2.0
 
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print(f"FAIL: {msg}")
-    return cond
 
 
 def run(args, timeout=15, user=None):
@@ -76,15 +69,25 @@ class Peer:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
         self.sock.listen(8)
+        # accept() wakes up to look at the flag: the listening socket is
+        # closed only once the thread has left.  Closing it under a
+        # thread about to enter accept() let that thread accept on the
+        # next peer's socket, which took the same descriptor number.
+        self.sock.settimeout(0.05)
+        self.stop = threading.Event()
         self.held = []
-        threading.Thread(target=self.serve, daemon=True).start()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
 
     def serve(self):
-        while True:
+        while not self.stop.is_set():
             try:
                 c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
             except OSError:
                 return
+            c.settimeout(None)
             req = c.recv(300)
             self.requests.append(req)
             out = self.answer(req)
@@ -100,6 +103,8 @@ class Peer:
             c.close()
 
     def close(self):
+        self.stop.set()
+        self.thread.join()
         self.sock.close()
         for c in self.held:
             c.close()
@@ -422,8 +427,7 @@ def main():
     test_version()
     test_help_matches_man()
     test_completion()
-    if failures:
-        print(f"{len(failures)} check(s) failed")
+    if checks_failed():
         return 1
     print("all checks passed")
     return 0

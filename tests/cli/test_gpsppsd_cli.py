@@ -33,7 +33,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from gpspps_harness import SRC, TestDir, prog  # noqa: E402
+from gpspps_harness import (SRC, TestDir, check,  # noqa: E402
+                            checks_failed, prog)
 
 GPSPPSD = prog("gpsppsd")
 MAN = os.path.join(SRC, "src", "gpsppsd", "gpsppsd.8")
@@ -41,14 +42,6 @@ MAN = os.path.join(SRC, "src", "gpsppsd", "gpsppsd.8")
 # timeout.  Generous for a loaded 2-core machine.
 FAST_S = 2.0
 
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print(f"FAIL: {msg}")
-    return cond
 
 
 def run(args, stdin=None, timeout=10, merged=False):
@@ -540,8 +533,7 @@ def main():
         test_check_status_socket(tmp)
         test_start_refusals(tmp, kinds)
         test_replay(tmp)
-    if failures:
-        print(f"FAIL: {len(failures)} checks failed")
+    if checks_failed():
         sys.exit(1)
     print("PASS")
 

@@ -8,7 +8,8 @@ Scenarios (argv[1]):
            the drop-in (sockets moved to a private directory), the LAN
            example and the sources file shows the PPS and NMEA refclocks
            with the shipped poll and selection options, and one source per
-           server line of the sources file; the leap-second zone loads.
+           server line of the sources file; the leap-second line that
+           gpspps-leap-conf picks for this chronyd loads.
            `gpsppsd --check` accepts the package's gpsppsd.conf.  The
            two-receiver example parses, differs from the drop-in only in
            its refclock lines (four, with the drop-in's options, on the
@@ -83,18 +84,33 @@ def parse_only(path):
           f"({len(r.stdout.splitlines())} directives)")
 
 
+LEAP_CONF = os.path.join(SRC, "packaging", "libexec", "gpspps-leap-conf")
+
+
 def dropin_copy(d):
+    """The drop-in with private sockets, followed by the leap-second line
+    the package writes beside it (gpspps-leap-conf for this chronyd)."""
     with open(DROPIN) as f:
         rundir = rundir_of(f.read())
-    return private_copy(DROPIN, os.path.join(d, "gpspps.conf"),
+    path = private_copy(DROPIN, os.path.join(d, "gpspps.conf"),
                         [(f"{rundir}/pps.sock", f"{d}/pps.sock"),
                          (f"{rundir}/nmea.sock", f"{d}/nmea.sock")])
+    r = subprocess.run([LEAP_CONF, private_chronyd()], capture_output=True,
+                       text=True, timeout=10)
+    if r.returncode != 0:
+        fail(f"gpspps-leap-conf: {r.stdout}{r.stderr}")
+    with open(path, "a") as f:
+        f.write(r.stdout)
+    return path
 
 
 def check_leap_zone(c):
+    """chronyd loaded the leap-second source gpspps-leap-conf chose."""
     log = c.log_tail(200)
-    if "failed leap second check" in log:
-        fail(f"leapsectz in the drop-in did not load: {log}")
+    if "failed leap second check" in log or not re.search(
+            r"Using (\S+ timezone to obtain leap second data|leap second "
+            r"list)", log):
+        fail(f"the leap-second line did not load: {log}")
 
 
 GPSPPSD_CONF = os.path.join(SRC, "packaging", "gpsppsd.conf")

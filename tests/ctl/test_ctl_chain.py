@@ -30,25 +30,18 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from datetime import datetime
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from gpspps_harness import Chronyd, Proc, TestDir, fail, prog, wait_path  # noqa: E402
+from gpspps_harness import (Chronyd, Proc, TestDir, check,  # noqa: E402
+                            checks_failed, fail, prog, status_request,
+                            wait_path)
 
 CTL = prog("gpsppsctl")
 FAST_S = 2.0
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print(f"FAIL: {msg}")
-    return cond
 
 
 def ctl(d, *args, timeout=20):
@@ -60,17 +53,7 @@ def ctl(d, *args, timeout=20):
 
 def ask(path):
     """The status object, read from the socket directly."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(5)
-        s.connect(path)
-        s.sendall(b"status\n")
-        buf = b""
-        while not buf.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-    return json.loads(buf)
+    return status_request(path, timeout=5)
 
 
 def get(obj, dotted):
@@ -289,8 +272,7 @@ def main():
             daemon.stop()
             sim.stop()
             c.stop()
-    if failures:
-        print(f"{len(failures)} check(s) failed")
+    if checks_failed():
         return 1
     print("all checks passed")
     return 0

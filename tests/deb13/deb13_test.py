@@ -92,10 +92,10 @@ def sh(script, timeout=900, check=True):
     return r
 
 
-def copy_tree():
-    """The tree as build-deb.sh copies it: tracked and new files, no build
-    directories."""
-    dst = os.path.join(ROOT, "src")
+def copy_tree(name="src"):
+    """The tree as build-deb.sh copies it (tracked and new files, no build
+    directories) to /NAME in the root."""
+    dst = os.path.join(ROOT, name)
     shutil.rmtree(dst, ignore_errors=True)
     os.makedirs(dst)
     subprocess.run(

@@ -4,7 +4,8 @@
 # mkroot.sh OUT.tar.zst - the Debian 13 "trixie" root of the deb13 suite,
 # made once and kept as a tarball: debootstrap (minbase) plus what building
 # and testing gpspps needs there (gcc 14, meson, libjansson, libgpiod 2,
-# cmocka, pps-tools, python3), chrony 4.6 and its time zone data, and apt
+# cmocka, pps-tools, python3), what building the .deb there needs
+# (build-essential, debhelper, devscripts, lintian), chrony 4.6 and its time zone data, and apt
 # lists (the harness unpacks trixie's chrony with apt-get download inside
 # the root).  No daemon may start in the root: policy-rc.d refuses all,
 # debootstrap itself installs with a fake start-stop-daemon.
@@ -35,8 +36,12 @@ chmod 755 "$root/usr/sbin/policy-rc.d"
 echo "deb $MIRROR $suite main" >"$root/etc/apt/sources.list"
 rm -f "$root/etc/apt/sources.list.d/"*
 # The lists for apt-get download, without a running system: chroot only.
+# The .deb's build tools with apt: debootstrap --include fails to order
+# lintian's dependencies (libnet-ssleay-perl does not configure).
 unshare --mount --pid --fork --kill-child chroot "$root" /bin/sh -c \
-	'mount -t proc proc /proc && apt-get -q update' >"$work/apt.log" 2>&1 || {
+	'mount -t proc proc /proc && apt-get -q update &&
+	DEBIAN_FRONTEND=noninteractive apt-get -q -y --no-install-recommends \
+		install build-essential dpkg-dev debhelper devscripts lintian' >"$work/apt.log" 2>&1 || {
 	tail -n 30 "$work/apt.log" >&2
 	exit 1
 }

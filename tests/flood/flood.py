@@ -35,8 +35,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from gpspps_harness import (Chronyd, Proc, TestDir, fail,  # noqa: E402
-                            first_sample_after, prog, status_request,
-                            wait_path)
+                            first_sample_after, prog, rss_kb,
+                            status_request, wait_path)
 
 FLOODS = [("random", 60), ("longline", 20), ("nul", 20), ("dollar", 20)]
 BAUD = 921600
@@ -59,14 +59,6 @@ def cpu_s(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def wait_text(path, text, timeout):

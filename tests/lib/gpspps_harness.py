@@ -107,6 +107,33 @@ def fail(msg):
     sys.exit(1)
 
 
+# Checks that let a test go on after a failure, so that one run reports
+# every broken thing: check() and failed() record, checks_failed() at the
+# end says how many.
+failures = []
+
+
+def failed(msg):
+    """Record a failure, printed as FAIL: msg."""
+    failures.append(msg)
+    print(f"FAIL: {msg}", flush=True)
+
+
+def check(cond, msg):
+    """failed(msg) unless cond; returns cond."""
+    if not cond:
+        failed(msg)
+    return cond
+
+
+def checks_failed():
+    """At the end of a test: True, after printing how many, when a check
+    failed."""
+    if failures:
+        print(f"FAIL: {len(failures)} check(s) failed")
+    return bool(failures)
+
+
 class TestDir:
     """A private 0700 directory, removed on exit unless GPSPPS_KEEP is set."""
 
@@ -346,6 +373,18 @@ def status_request(path, timeout=2):
                 break
             data += chunk
     return json.loads(data)
+
+
+def rss_kb(pid):
+    """A process's resident set (VmRSS, kB); None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
 
 
 def _geyer_tau(c):

@@ -16,6 +16,10 @@ Scenarios (argv[1]):
            edited conffile without a prompt; removal sets chrony's drop-ins
            aside so chrony's configuration is valid without gpspps, and a
            reinstall brings the edits back; purge leaves nothing behind.
+           gpspps-leap.conf holds the leap-second line for the root's
+           chrony and tzdata (leapsectz right/UTC for chrony 4.3), which
+           the installed chronyd, started with it, logs that it uses; the
+           units pass systemd-analyze verify in the root.
   systemd  that root booted with systemd-nspawn (private network, no
            CAP_SYS_TIME, chronyd with -x: this machine's clock is never
            touched): the packaged chrony.service (root, then _chrony, umask
@@ -39,15 +43,31 @@ Scenarios (argv[1]):
            PPS1, NMA0 and NMA1 with reach, each NMEA line with its own
            receiver's delay (the instance's sockets follow its name, also
            against a pps-socket line in its file), each instance answers
-           gpsppsctl on its own status socket; the instances are as
+           gpsppsctl on its own status socket, also for a member of adm
+           (the socket's ACL, again after a restart); the instances are as
            confined as gpsppsd.service.  Stopping gpsppsd@gps1 leaves
            receiver 0's samples untouched (refclocks.log keeps getting
            them, PPS0's reach keeps its recent polls, gpsppsd@gps0 never
            restarts) while PPS1 gets none; starting it again brings PPS1
            back; apt remove stops both instances.
 
+Other roots and architectures (registered in the cross-* and deb13
+suites):
+  build-armhf, build-arm64
+           build: packaging/build-deb.sh --arch ARCH, a cross build.
+  install-armhf
+           install in a Debian 12 armhf root, every command under qemu-arm
+           (../cross/qemu-userns.sh), the .deb from build-armhf.
+  install-trixie
+           install in a Debian 13 root, the .deb built in the deb13
+           suite's root from a clean tree; chrony 4.6 without the right/
+           zones: leapseclist; then with tzdata-legacy: right/UTC, and
+           after its removal and dpkg-reconfigure leapseclist again.
+  systemd-trixie
+           systemd in that root booted (systemd 257, chrony 4.6).
+
 Needs root, debootstrap, zstd, and network to a Debian mirror the first
-time (the root is cached in $GPSPPS_BUILD/package/).  GPSPPS_KEEP=1 keeps
+time (the roots are cached in $GPSPPS_BUILD/package/).  GPSPPS_KEEP=1 keeps
 the roots.
 """
 
@@ -70,16 +90,41 @@ DEBDIR = os.path.join(PKG, "deb")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _base_name():
+HOST_ARCH = subprocess.run(["dpkg", "--print-architecture"],
+                           capture_output=True, text=True).stdout.strip()
+
+# What the install scenarios install into: the Debian release and
+# architecture of the root, gpspps's run-time dependencies there, and the
+# leap-second line the package must choose (gpspps-leap-conf) for that
+# root's chrony and tzdata, with what chronyd logs when it loads it.
+RIGHT_UTC = ("leapsectz right/UTC",
+             "Using right/UTC timezone to obtain leap second data")
+LEAP_LIST = ("leapseclist /usr/share/zoneinfo/leap-seconds.list",
+             "Using leap second list /usr/share/zoneinfo/leap-seconds.list")
+TARGETS = {
+    "bookworm": {"suite": "bookworm", "arch": HOST_ARCH,
+                 "deps": "chrony libjansson4 libgpiod2", "leap": RIGHT_UTC},
+    "armhf": {"suite": "bookworm", "arch": "armhf",
+              "deps": "chrony libjansson4 libgpiod2", "leap": RIGHT_UTC},
+    # chrony 4.6 and no right/ zones without tzdata-legacy.
+    "trixie": {"suite": "trixie", "arch": HOST_ARCH,
+               "deps": "chrony libjansson4 libgpiod3", "leap": LEAP_LIST},
+}
+TARGET = TARGETS["bookworm"]
+
+
+def base_path(target):
     """The cached root is named after mkroot.sh's content, so that a
     change to the recipe makes a new root."""
     import hashlib
     with open(os.path.join(HERE, "mkroot.sh"), "rb") as f:
-        return f"bookworm-base-{hashlib.sha1(f.read()).hexdigest()[:10]}.tar.zst"
+        tag = hashlib.sha1(f.read()).hexdigest()[:10]
+    return os.path.join(PKG, f"{target['suite']}-{target['arch']}-base-"
+                        f"{tag}.tar.zst")
 
 
-BASE = os.path.join(PKG, _base_name())
 UPGRADE_VERSION_SUFFIX = "+upgradetest"
+QEMU_USERNS = os.path.join(HERE, "..", "cross", "qemu-userns.sh")
 
 # Exposure bounds for `systemd-analyze security` (0 best, 10 worst): the
 # figures measured when the units were written, so a change that weakens
@@ -107,36 +152,78 @@ def need_tools(*names):
 
 # --- the .deb -----------------------------------------------------------------
 
-def build_deb():
-    os.makedirs(DEBDIR, exist_ok=True)
-    for f in glob.glob(os.path.join(DEBDIR, "*")):
+def debdir(arch=HOST_ARCH):
+    return DEBDIR if arch == HOST_ARCH else f"{DEBDIR}-{arch}"
+
+
+def build_deb(arch=HOST_ARCH):
+    """packaging/build-deb.sh on this host (--arch: cross-built)."""
+    d = debdir(arch)
+    os.makedirs(d, exist_ok=True)
+    for f in glob.glob(os.path.join(d, "*")):
         os.remove(f)
-    r = run([os.path.join(SRC, "packaging", "build-deb.sh"), DEBDIR],
+    cross = [] if arch == HOST_ARCH else ["--arch", arch]
+    r = run([os.path.join(SRC, "packaging", "build-deb.sh")] + cross + [d],
             check=False, timeout=900)
     print(r.stdout[-4000:])
+    if r.returncode == 1 and "tests/deps.sh cross installs" in r.stderr:
+        skip(r.stderr.strip())
     if r.returncode != 0:
         fail(f"packaging/build-deb.sh failed:\n{r.stderr[-4000:]}")
-    return the_deb()
+    return the_deb(d)
 
 
-def the_deb():
-    debs = [d for d in glob.glob(os.path.join(DEBDIR, "gpspps_*.deb"))
-            if UPGRADE_VERSION_SUFFIX not in d]
+def the_deb(d=DEBDIR):
+    debs = [p for p in glob.glob(os.path.join(d, "gpspps_*.deb"))
+            if UPGRADE_VERSION_SUFFIX not in p]
     return debs[0] if len(debs) == 1 else None
 
 
-def ensure_deb():
-    deb = the_deb()
-    return deb if deb else build_deb()
+def ensure_deb(arch=HOST_ARCH):
+    deb = the_deb(debdir(arch))
+    return deb if deb else build_deb(arch)
+
+
+def trixie_deb(fresh):
+    """The .deb built inside the Debian 13 root of the deb13 suite, from a
+    clean copy of the tree (build-deb.sh's own copy: no .git there), with
+    trixie's toolchain, debhelper and lintian; unless fresh, the one the
+    last such build left."""
+    sys.path.insert(0, os.path.join(HERE, "..", "deb13"))
+    import deb13_test
+    d = os.path.join(deb13_test.DIR, "deb")
+    if not fresh and the_deb(d):
+        return the_deb(d)
+    lock = deb13_test.ensure_root()
+    try:
+        deb13_test.copy_tree("pkgsrc")
+        deb13_test.sh("rm -rf /debs && /pkgsrc/packaging/build-deb.sh /debs "
+                      "| tail -n 20", timeout=1200)
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.copytree(os.path.join(deb13_test.ROOT, "debs"), d)
+    finally:
+        lock.close()
+    deb = the_deb(d)
+    if deb is None:
+        fail(f"build-deb.sh in the trixie root left no .deb in {d}")
+    return deb
+
+
+def target_deb(fresh=False):
+    if TARGET["suite"] == "trixie":
+        return trixie_deb(fresh)
+    return ensure_deb(TARGET["arch"])
 
 
 def deb_field(deb, field):
     return run(["dpkg-deb", "-f", deb, field]).stdout.strip()
 
 
-def scenario_build():
+def scenario_build(arch=HOST_ARCH):
     need_tools("dpkg-buildpackage", "lintian")
-    deb = build_deb()
+    deb = build_deb(arch)
+    if deb_field(deb, "Architecture") != arch:
+        fail(f"{deb} is for {deb_field(deb, 'Architecture')}, not {arch}")
     files = set()
     for line in run(["dpkg-deb", "-c", deb]).stdout.splitlines():
         path = line.split()[5].lstrip(".")
@@ -148,6 +235,7 @@ def scenario_build():
             "/usr/share/man/man8/gpsppsctl.8.gz",
             "/usr/share/bash-completion/completions/gpsppsctl",
             "/usr/libexec/gpspps/gpspps-status-acl",
+            "/usr/libexec/gpspps/gpspps-leap-conf",
             "/lib/systemd/system/gpspps-metrics.service",
             "/lib/systemd/system/gpspps-metrics.timer",
             "/etc/gpspps/gpsppsd.conf",
@@ -174,7 +262,7 @@ def scenario_build():
     depends = deb_field(deb, "Depends")
     if not re.search(r"(^|, )chrony( |,|$)", depends):
         fail(f"Depends does not name chrony: {depends}")
-    with open(os.path.join(DEBDIR, "lintian.log")) as f:
+    with open(os.path.join(debdir(arch), "lintian.log")) as f:
         lint = f.read()
     print(f"{os.path.basename(deb)}: {len(files)} paths, Depends: {depends}")
     print(f"lintian: {lint.count(chr(10) + 'E:') + lint.startswith('E:')} "
@@ -195,28 +283,42 @@ def host_codename():
 
 
 def ensure_base():
-    # The .deb is built on this host, against its libraries: it installs
-    # in the Debian 12 root only when the host is Debian 12 too.
-    if host_codename() != "bookworm":
+    # A .deb built on this host, against its libraries, installs in a
+    # Debian 12 root only when the host is Debian 12 too (the trixie
+    # package is built in the trixie root).
+    suite, arch = TARGET["suite"], TARGET["arch"]
+    if suite == "bookworm" and host_codename() != "bookworm":
         skip(f"the install tests use a Debian 12 root, and a package built "
              f"on this host ({host_codename() or 'unknown'}) needs its own "
              "release's libraries")
-    if os.path.exists(BASE):
+    if arch != HOST_ARCH:
+        r = run([QEMU_USERNS, "--net", arch, "true"], check=False)
+        if r.returncode == 77:
+            skip(r.stdout.strip())
+        if r.returncode != 0:
+            fail(f"qemu-userns.sh {arch}: {r.stdout}{r.stderr}")
+    base = base_path(TARGET)
+    if os.path.exists(base):
         return
-    for old in glob.glob(os.path.join(PKG, "bookworm-base*.tar.zst")):
+    # Older recipes' roots, also those named before there were several.
+    for old in glob.glob(os.path.join(PKG, f"{suite}-{arch}-base*.tar.zst")) \
+            + glob.glob(os.path.join(PKG, "bookworm-base-*.tar.zst")):
         os.remove(old)
     need_tools("debootstrap", "zstd")
     os.makedirs(PKG, exist_ok=True)
-    print("making the Debian 12 root (once; cached in "
-          f"{os.path.relpath(BASE, os.getcwd())})")
-    r = run([os.path.join(HERE, "mkroot.sh"), BASE], check=False, timeout=1200)
+    print(f"making the {suite} {arch} root (once; cached in "
+          f"{os.path.relpath(base, os.getcwd())})")
+    t0 = time.monotonic()
+    r = run([os.path.join(HERE, "mkroot.sh"), base, suite, arch],
+            check=False, timeout=1800)
     print(r.stdout)
     if r.returncode != 0:
         fail(f"mkroot.sh failed:\n{r.stderr[-3000:]}")
+    print(f"made it in {time.monotonic() - t0:.0f} s")
 
 
 class Root:
-    """A fresh copy of the cached Debian 12 root."""
+    """A fresh copy of the cached root of TARGET."""
 
     def __init__(self, name):
         # A new directory each run: a container left running by a killed
@@ -227,7 +329,7 @@ class Root:
                 shutil.rmtree(old, ignore_errors=True)
         self.path = tempfile.mkdtemp(prefix=f"root-{name}-", dir=PKG)
         os.chmod(self.path, 0o755)
-        run(["sh", "-c", f'zstd -dc "{BASE}" | tar -C "{self.path}" '
+        run(["sh", "-c", f'zstd -dc "{base_path(TARGET)}" | tar -C "{self.path}" '
              "--numeric-owner -xf -"])
         os.makedirs(self.p("/tmp/debs"), exist_ok=True)
 
@@ -236,12 +338,20 @@ class Root:
 
     def sh(self, script, check=True, timeout=300):
         """Run a shell script inside the root (chroot, own mount and PID
-        namespaces, /proc mounted), stdin from /dev/null."""
+        namespaces, /proc mounted), stdin from /dev/null.  A root of
+        another architecture runs under qemu-user in a user namespace of
+        its own (qemu-userns.sh), its commands 10-20 times slower, with a
+        network namespace of its own too, so that it may mount sysfs (the
+        packages it installs are in apt's cache)."""
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C",
                "DEBIAN_FRONTEND": "noninteractive", "HOME": "/root"}
-        return run(["unshare", "--mount", "--pid", "--fork", "--kill-child",
-                    "chroot", self.path, "/bin/sh", "-c",
-                    "mount -t proc proc /proc && " + script],
+        if TARGET["arch"] == HOST_ARCH:
+            ns = ["unshare", "--mount", "--pid", "--fork", "--kill-child"]
+        else:
+            ns = [QEMU_USERNS, "--net", TARGET["arch"]]
+            timeout *= 4
+        return run(ns + ["chroot", self.path, "/bin/sh", "-c",
+                         "mount -t proc proc /proc && " + script],
                    check=check, timeout=timeout, env=env,
                    stdin=subprocess.DEVNULL)
 
@@ -315,11 +425,12 @@ def check_installed(root, version):
     conffiles = root.sh("dpkg-query -W -f '${Conffiles}' gpspps").stdout
     if "/etc/gpspps/gpsppsd.conf" not in conffiles:
         fail(f"/etc/gpspps/gpsppsd.conf not a conffile: {conffiles}")
-    # chrony's own configuration, as chronyd parses it, includes the drop-in.
+    # chrony's own configuration, as chronyd parses it, includes the
+    # drop-in and the leap-second line chosen for this root.
     conf = root.sh("chronyd -p").stdout
     for want in ("refclock SOCK /run/gpspps/pps.sock refid PPS",
                  "refclock SOCK /run/gpspps/nmea.sock refid NMEA",
-                 "leapsectz right/UTC", "log refclocks statistics tracking"):
+                 TARGET["leap"][0], "log refclocks statistics tracking"):
         if want not in conf:
             fail(f"chronyd -p (/etc/chrony/chrony.conf) lacks {want!r}:\n{conf}")
     # chronyd's AppArmor profile allows the sockets, exactly once, and parses.
@@ -330,6 +441,44 @@ def check_installed(root, version):
                 check=False)
     if r.returncode != 0:
         fail(f"apparmor_parser rejects chronyd's profile:\n{r.stdout}")
+
+
+LEAP_CONF = "/etc/chrony/conf.d/gpspps-leap.conf"
+
+# A chronyd with only the leap-second file (and a command socket, so that
+# it has something to do), started for real in the root and stopped.
+LEAP_RUN = """set -e
+d=/run/gpspps-leaptest
+mkdir -m 700 $d
+printf 'include %s\\nport 0\\ncmdport 0\\nbindcmdaddress %s\\npidfile %s\\n' \\
+    {conf} $d/cmd.sock $d/pid >$d/chrony.conf
+chronyd -x -d -u root -f $d/chrony.conf >$d/log 2>&1 &
+i=0
+while [ ! -S $d/cmd.sock ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done
+chronyc -h $d/cmd.sock -n tracking | grep '^Leap status' || true
+kill $!; wait $! || true
+cat $d/log
+rm -rf $d
+"""
+
+
+def check_leap(root, leap):
+    """gpspps-leap.conf holds exactly the line chosen for this root's
+    chrony and tzdata, and the installed chronyd, started with it, loads
+    it: its log says which source it uses, and names no error."""
+    text = root.read(LEAP_CONF)
+    lines = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+    if lines != [leap[0]]:
+        fail(f"{LEAP_CONF} says {lines}, expected [{leap[0]!r}]:\n{text}")
+    log = root.sh(LEAP_RUN.format(conf=LEAP_CONF)).stdout
+    bad = [ln for ln in log.splitlines()
+           if re.search(r"failed|[Ff]atal|[Ee]rror|[Ii]nvalid", ln)]
+    if leap[1] not in log or "chronyd exiting" not in log or bad:
+        fail(f"chronyd with {LEAP_CONF} ({leap[0]}): expected {leap[1]!r}, "
+             f"a clean exit and no error; its log:\n{log}")
+    version = root.sh("chronyd --version").stdout.split()[3]
+    print(f"{LEAP_CONF}: {leap[0]!r}; chronyd {version} started with it "
+          f"logs {leap[1]!r}")
 
 
 def check_udev_rules(root):
@@ -413,8 +562,8 @@ def reference_snapshot():
     """A root where only gpspps's dependencies were installed: what a purge
     must come back to."""
     ref = Root("reference")
-    ref.sh("apt-get -q -y --no-install-recommends install chrony "
-           "libjansson4 libgpiod2")
+    ref.sh("apt-get -q -y --no-install-recommends install "
+           + TARGET["deps"])
     snap = snapshot(ref)
     ref.remove()
     return snap
@@ -465,10 +614,33 @@ def calibrate_offline(root):
     return m.group(1)
 
 
+def verify_units(root):
+    """systemd-analyze verify in the root (no systemd running there): the
+    units parse against this root's systemd and name programs that
+    exist."""
+    # systemd-analyze leaves /run/systemd/systemd-units-load behind: a test
+    # artefact, removed again (the purge check would see it).
+    stamp = "/run/systemd/systemd-units-load"
+    r = root.sh(f"test -e {stamp}; had=$?; "
+                "systemd-analyze verify --man=no gpsppsd.service "
+                "gpsppsd@gps0.service gpspps-calibrate.service "
+                "gpspps-metrics.service gpspps-metrics.timer 2>&1; s=$?; "
+                f"[ $had = 0 ] || rm -f {stamp}; exit $s",
+                check=False, timeout=120)
+    if r.returncode != 0 or r.stdout.strip():
+        fail(f"systemd-analyze verify in the {TARGET['suite']} "
+             f"{TARGET['arch']} root:\n{r.stdout}")
+    v = root.sh("systemctl --version").stdout.split()[1]
+    print(f"systemd-analyze verify (systemd {v}): clean")
+
+
 def scenario_install():
     need_tools("zstd")
-    deb = ensure_deb()
+    deb = target_deb(fresh=True)
     version = deb_field(deb, "Version")
+    arch = deb_field(deb, "Architecture")
+    if arch != TARGET["arch"]:
+        fail(f"{deb} is for {arch}, the root for {TARGET['arch']}")
     ensure_base()
     t0 = time.monotonic()
     reference = reference_snapshot()
@@ -492,6 +664,8 @@ def scenario_install():
     print(f"installed {version}: user, /run/gpspps 2750 root:gpspps, unit "
           "enabled, chrony.conf includes the drop-in, AppArmor rule and udev "
           "rules parse")
+    check_leap(root, TARGET["leap"])
+    verify_units(root)
 
     root.sh(f"dpkg -i {debpath}")
     check_installed(root, version)
@@ -530,7 +704,24 @@ def scenario_install():
     n = check_purged(root, reference)
     print(f"purged: all {n} paths (type, owner, content) as in a root where "
           f"only the dependencies were installed ({time.monotonic() - t0:.0f} s)")
+    if TARGET["suite"] == "trixie":
+        legacy_zones(root, newpath)
     root.remove()
+
+
+def legacy_zones(root, debpath):
+    """Debian 13 with tzdata-legacy (which the package recommends): the
+    right/ zones exist again, and the package picks right/UTC, which every
+    chrony knows."""
+    if root.exists("/usr/share/zoneinfo/right/UTC"):
+        fail("the trixie root has right/UTC without tzdata-legacy")
+    root.sh("apt-get -q -y install tzdata-legacy")
+    apt_install(root, debpath)
+    check_leap(root, RIGHT_UTC)
+    root.sh("apt-get -q -y remove tzdata-legacy && dpkg-reconfigure gpspps")
+    check_leap(root, LEAP_LIST)
+    print("with tzdata-legacy: leapsectz right/UTC; removed again, "
+          "dpkg-reconfigure gpspps: leapseclist")
 
 
 # --- systemd ------------------------------------------------------------------
@@ -911,7 +1102,7 @@ def prepare_root_for_boot(root):
 
 def scenario_systemd():
     need_tools("zstd", "systemd-nspawn", "nsenter")
-    deb = ensure_deb()
+    deb = target_deb()
     ensure_base()
     root = Root("systemd")
     apt_install(root, root.add_deb(deb))
@@ -952,6 +1143,11 @@ def scenario_systemd():
         user = proc_user(c, c.prop("chrony.service", "MainPID"))
         if user != "_chrony":
             fail(f"chronyd runs as {user}, expected _chrony")
+        log = c.sh("journalctl -b -u chrony --no-pager -o cat",
+                   check=False).stdout
+        if TARGET["leap"][1] not in log or "failed leap second" in log:
+            fail(f"chrony.service did not load {TARGET['leap'][0]!r}:\n{log}")
+        print(f"chrony.service: {TARGET['leap'][1]!r}")
         t1 = time.monotonic()
         n = wait_samples(c, 60, "chronyd started after gpsppsd")
         print(f"sockets srwxrwx--- root:gpspps, chronyd as _chrony: "
@@ -1124,8 +1320,10 @@ def check_multi_wiring(c, s):
         f"{r} reach {s[r]['reach']:o} {s[r]['measured'] * 1e3:+.1f} ms"
         for r in MULTI_REFIDS))
     print(c.sh("chronyc -n sources", check=False).stdout)
+    c.sh("useradd -M -G adm opsadm")
     for name in MULTI_DELAYS:
         check_instance_status(c, name)
+        check_instance_acl(c, name)
 
 
 def check_instance_status(c, name):
@@ -1144,6 +1342,24 @@ def check_instance_status(c, name):
         fail(f"{sock}: exit {r.returncode}, PPS path {pps['path']}, sent "
              f"{pps['sent']}")
     print(f"{sock}: PPS to {pps['path']}, {pps['sent']} sent")
+
+
+def check_instance_acl(c, name):
+    """The instance's status socket is as the single-receiver one:
+    srw-rw---- gpspps:gpspps plus group adm's ACL entry, so that a member
+    of adm runs gpsppsctl on it without root."""
+    sock = f"/run/gpspps/{name}.status.sock"
+    st = c.sh(f"ls -l {sock}").stdout.split()
+    if st[0] != "srw-rw----+" or st[2:4] != ["gpspps", "gpspps"]:
+        fail(f"{sock}: {st[:4]}, expected srw-rw----+ (group adm's ACL) "
+             "gpspps gpspps, as /run/gpspps/status.sock")
+    r = c.sh(f"runuser -u opsadm -- gpsppsctl --socket {sock} status",
+             check=False)
+    first = (r.stdout.splitlines() or [""])[0]
+    if r.returncode != 0 or not first.startswith("OK: PPS"):
+        fail(f"gpsppsctl --socket {sock} status as a member of adm: exit "
+             f"{r.returncode}, {r.stdout}{r.stderr}")
+    print(f"{sock}: {' '.join(st[:4])}; as a member of adm: {first!r}")
 
 
 def check_multi_stop_one(c):
@@ -1185,6 +1401,8 @@ def check_multi_restart_and_remove(c):
     c.sh("systemctl start gpsppsd@gps1.service")
     wait_all_four(c, 60)
     print("gpsppsd@gps1 started again: PPS1 and NMA1 get samples")
+    # Its status socket is a new one: it gets the ACL entry again.
+    check_instance_acl(c, "gps1")
     c.sh("rm -f /usr/sbin/policy-rc.d")
     apt(c, "remove gpspps")
     active = c.sh("systemctl list-units --no-legend --plain --state=active "
@@ -1232,9 +1450,24 @@ def main():
     # meson's timeout sends SIGTERM: unwind, so that finally blocks power
     # the container off.
     signal.signal(signal.SIGTERM, lambda *a: sys.exit("SIGTERM"))
+    global TARGET
     scenario = sys.argv[1] if len(sys.argv) > 1 else "build"
-    {"build": scenario_build, "install": scenario_install,
-     "systemd": scenario_systemd, "multi": scenario_multi}[scenario]()
+    # install-armhf, install-trixie, systemd-trixie: the scenario in that
+    # root.
+    if scenario.startswith(("install-", "systemd-")):
+        scenario, name = scenario.split("-", 1)
+        TARGET = TARGETS[name]
+    # build-armhf, build-arm64: the cross-built .deb.
+    if scenario.startswith("build-"):
+        build_arch = scenario.split("-", 1)[1]
+        scenario = "build"
+    else:
+        build_arch = HOST_ARCH
+    if scenario == "build":
+        scenario_build(build_arch)
+    else:
+        {"install": scenario_install, "systemd": scenario_systemd,
+         "multi": scenario_multi}[scenario]()
     print("PASS")
 
 

@@ -38,7 +38,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import gpspps_harness  # noqa: E402
-from gpspps_harness import BUILD, CHRONYC, SRC  # noqa: E402
+from gpspps_harness import BUILD, CHRONYC, SRC, failed, failures  # noqa: E402
 
 SAN_BUILD = os.environ.get("GPSPPS_SANITIZE_BUILD",
                            os.path.join(BUILD, "sanitize-build"))
@@ -47,14 +47,6 @@ TARGETS = ["src/gpsppsd/gpsppsd", "src/gpspps-sim/gpspps-sim",
 SCENARIOS = ["basic", "restart", "fixloss", "unplug", "variant"]
 MARKERS = ["runtime error", "ERROR: AddressSanitizer",
            "ERROR: LeakSanitizer"]
-
-failures = []
-
-
-def step_fail(msg):
-    failures.append(msg)
-    print(f"FAIL: {msg}", flush=True)
-
 
 def build():
     if not os.path.exists(os.path.join(SAN_BUILD, "build.ninja")):
@@ -94,7 +86,7 @@ def run_step(name, args, env, timeout):
     print(f"{name}: exit {r.returncode} in {dt:.0f} s "
           f"{summary[-1] if summary else ''}", flush=True)
     if r.returncode != 0:
-        step_fail(f"{name}: exit {r.returncode}\n{r.stdout[-3000:]}\n"
+        failed(f"{name}: exit {r.returncode}\n{r.stdout[-3000:]}\n"
                   f"{r.stderr[-3000:]}")
 
 
@@ -114,7 +106,7 @@ def offline_cases(work):
         test_offline.test_file(d)
         test_offline.test_no_chrony(d)
     except SystemExit as e:
-        step_fail(f"calibrate offline cases: exit {e.code}")
+        failed(f"calibrate offline cases: exit {e.code}")
 
 
 def fault_run(work, env):
@@ -150,11 +142,11 @@ def fault_run(work, env):
           f"chronyd's refclocks.log, leap second at {chain.leap}, "
           f"gpsppsd exit {rc}, live calibration exit {cal_rc}", flush=True)
     if rc != 0:
-        step_fail(f"fault run: gpsppsd exit {rc}:\n{chain.log_text()[-3000:]}")
+        failed(f"fault run: gpsppsd exit {rc}:\n{chain.log_text()[-3000:]}")
     if pps < 10 or nmea < 10:
-        step_fail(f"fault run: only {pps} PPS and {nmea} NMEA samples")
+        failed(f"fault run: only {pps} PPS and {nmea} NMEA samples")
     if cal_rc not in (0, 3):
-        step_fail(f"fault run: live gpspps-calibrate exit {cal_rc}")
+        failed(f"fault run: live gpspps-calibrate exit {cal_rc}")
     logs = glob.glob(os.path.join(d, "refclocks*.log"))
     r = subprocess.run([gpspps_harness.prog("gpspps-calibrate"), "--conf",
                         os.path.join(d, "no-chrony.conf"), "--refid", "NMEA",
@@ -162,7 +154,7 @@ def fault_run(work, env):
                        capture_output=True, text=True, timeout=60, env=env)
     print(f"fault run: gpspps-calibrate --from-log exit {r.returncode}")
     if r.returncode not in (0, 3):
-        step_fail(f"--from-log on the fault run's log: exit {r.returncode}"
+        failed(f"--from-log on the fault run's log: exit {r.returncode}"
                   f": {r.stderr}")
 
 
@@ -172,7 +164,7 @@ def scan(work):
                    glob.glob(os.path.join(work, "ubsan*")))
     for path in found:
         with open(path, errors="replace") as f:
-            step_fail(f"sanitizer report {path}:\n{f.read()[:4000]}")
+            failed(f"sanitizer report {path}:\n{f.read()[:4000]}")
     scanned = 0
     for root, _, files in os.walk(work):
         for name in files:
@@ -185,7 +177,7 @@ def scan(work):
                 text = f.read()
             for m in MARKERS:
                 if m in text:
-                    step_fail(f"{m!r} in {path}")
+                    failed(f"{m!r} in {path}")
     print(f"scanned {scanned} logs and {len(found)} report files")
 
 

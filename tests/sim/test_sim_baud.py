@@ -21,7 +21,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from test_sim_pty import SIM, Run, check, checksum_ok, failures  # noqa: E402
+from test_sim_pty import SIM, Run, checksum_ok  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from gpspps_harness import check, checks_failed  # noqa: E402
 
 PHASES = [(38400, termios.B38400), (9600, termios.B9600),
           (4800, termios.B4800)]
@@ -98,8 +100,7 @@ def main():
         return 1
     with tempfile.TemporaryDirectory(prefix="gpspps-sim-baud-") as tmp:
         test_rates(tmp)
-    if failures:
-        print(f"{len(failures)} failure(s)")
+    if checks_failed():
         return 1
     print("all passed")
     return 0

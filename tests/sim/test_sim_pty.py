@@ -31,20 +31,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("GPSPPS_BUILD", os.path.join(HERE, "..", "..", "build"))
 SRC = os.environ.get("GPSPPS_SRC", os.path.join(HERE, "..", ".."))
 SIM = os.environ.get("GPSPPS_SIM", os.path.join(BUILD, "src", "gpspps-sim", "gpspps-sim"))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from gpspps_harness import check, checks_failed  # noqa: E402
+
 TOL_NS = int(float(os.environ.get("GPSPPS_SIM_TOL_MS", "5")) * 1e6)
 # The median first-byte error must be below this (the reader's own wake-up
 # latency is part of every measurement).
 MEDIAN_NS = 2_000_000
 SEC = 1_000_000_000
 
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print(f"FAIL: {msg}")
-    return cond
 
 
 # ---- NMEA helpers ----
@@ -384,8 +379,7 @@ def main():
         with tempfile.TemporaryDirectory(prefix="gpspps-sim-") as tmp:
             print(f"--- {test.__name__}")
             test(tmp)
-    if failures:
-        print(f"{len(failures)} failure(s)")
+    if checks_failed():
         return 1
     print("all passed")
     return 0

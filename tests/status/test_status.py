@@ -33,7 +33,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from gpspps_harness import Chronyd, Proc, TestDir, fail, prog, wait_path  # noqa: E402
+from gpspps_harness import (Chronyd, Proc, TestDir, fail, prog,  # noqa: E402
+                            rss_kb, wait_path)
 
 BAUD = 38400
 DELAY = 0.35
@@ -291,14 +292,6 @@ def scenario_chain():
 
 
 # ---- abuse ---------------------------------------------------------------
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
 
 def closed_by_daemon(s, timeout=3.0):
     """Read until the daemon closes: returns the bytes, or None when it

@@ -182,8 +182,8 @@ static const struct doctor_result *first(struct fixture *fx, const char *id,
 		if (r->level == DOCTOR_WARN || r->level == DOCTOR_FAIL) {
 			if (strcmp(r->id, id) != 0 || r->level != level) {
 				fail_msg("first problem %s %s: %s",
-					 doctor_level_name(r->level), r->id,
-					 r->msg);
+					 doctor_judge_level_name(r->level),
+					 r->id, r->msg);
 			}
 			assert_true(r->fix[0] != '\0');
 			return r;
@@ -209,13 +209,13 @@ static void test_healthy_all_pass(void **state)
 	assert_int_equal(fx->rep.n, 16);
 	for (i = 0; i < fx->rep.n; i++) {
 		if (fx->rep.r[i].level != DOCTOR_PASS) {
-			fail_msg("%s %s: %s", doctor_level_name(
+			fail_msg("%s %s: %s", doctor_judge_level_name(
 				 fx->rep.r[i].level), fx->rep.r[i].id,
 				 fx->rep.r[i].msg);
 		}
 		assert_string_equal(fx->rep.r[i].fix, "");
 	}
-	assert_int_equal(doctor_exit_status(&fx->rep), 0);
+	assert_int_equal(doctor_judge_exit_status(&fx->rep), 0);
 }
 
 static void test_daemon_down(void **state)
@@ -228,7 +228,7 @@ static void test_daemon_down(void **state)
 	fx->f.status_rc = -2;   /* ENOENT */
 	r = first(fx, "gpsppsd", DOCTOR_FAIL);
 	contains(r->fix, "start gpsppsd");
-	assert_int_equal(doctor_exit_status(&fx->rep), 2);
+	assert_int_equal(doctor_judge_exit_status(&fx->rep), 2);
 }
 
 static void test_config_error(void **state)
@@ -277,7 +277,7 @@ static void test_gpsd_holds_port(void **state)
 	snprintf(fx->f.dev_holders[0].comm, 32, "gpsd");
 	r = first(fx, "port", DOCTOR_WARN);
 	contains(r->msg, "gpsd (pid 77)");
-	assert_int_equal(doctor_exit_status(&fx->rep), 1);
+	assert_int_equal(doctor_judge_exit_status(&fx->rep), 1);
 }
 
 static void test_no_bytes(void **state)
@@ -556,14 +556,14 @@ static void test_user_may(void **state)
 	struct doctor_user root = { .known = true, .uid = 0, .ngroups = 1 };
 
 	(void)state;
-	assert_true(doctor_user_may(&u, 0770, 0, 100, 2));
-	assert_false(doctor_user_may(&u, 0755, 0, 0, 2));
-	assert_true(doctor_user_may(&u, 0757, 0, 0, 2));
-	assert_true(doctor_user_may(&u, 0200, 100, 0, 2));
+	assert_true(doctor_judge_user_may(&u, 0770, 0, 100, 2));
+	assert_false(doctor_judge_user_may(&u, 0755, 0, 0, 2));
+	assert_true(doctor_judge_user_may(&u, 0757, 0, 0, 2));
+	assert_true(doctor_judge_user_may(&u, 0200, 100, 0, 2));
 	/* the owner's bits decide for the owner, even when others may */
-	assert_false(doctor_user_may(&u, 0077, 100, 0, 2));
-	assert_true(doctor_user_may(&root, 0, 5, 5, 6));
-	assert_false(doctor_user_may(&root, 0600, 5, 5, 1));
+	assert_false(doctor_judge_user_may(&u, 0077, 100, 0, 2));
+	assert_true(doctor_judge_user_may(&root, 0, 5, 5, 6));
+	assert_false(doctor_judge_user_may(&root, 0600, 5, 5, 1));
 }
 
 int main(void)

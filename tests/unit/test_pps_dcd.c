@@ -14,7 +14,9 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -124,10 +126,10 @@ static bool readable(int fd)
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
-static void open_wait(struct pps_source *src)
+static void open_wait_on(struct pps_source *src, const char *device)
 {
 	struct pps_options opt = { .edge = PPS_EDGE_RISING,
-				   .serial_device = "/dev/null",
+				   .serial_device = device,
 				   .serial_fd = -1 };
 	char err[256] = "";
 	int r = pps_open(src, "dcd:wait", &opt, err, sizeof(err));
@@ -135,6 +137,11 @@ static void open_wait(struct pps_source *src)
 	if (r != 0) {
 		fail_msg("dcd:wait on the scripted line: %s", err);
 	}
+}
+
+static void open_wait(struct pps_source *src)
+{
+	open_wait_on(src, "/dev/null");
 }
 
 /* The thread reports two rising edges, a falling one, then fails: the
@@ -198,9 +205,38 @@ static void test_more_than_max(void **state)
 	pps_close(&src);   /* the thread waits in TIOCMIWAIT: must stop */
 }
 
+/* The port hangs up (here: a pty whose master closes; in the VM: the UART
+ * removed) while the thread sits in TIOCMIWAIT, which a hang-up does not
+ * end: the read the deadline asks for within a second reports the source
+ * gone, and close stops the thread. */
+static void test_hangup(void **state)
+{
+	static const struct step steps[] = { { 0, 1 } };
+	struct pps_edge e[4];
+	struct pps_source src;
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	int64_t now;
+
+	(void)state;
+	assert_true(master >= 0);
+	assert_int_equal(grantpt(master), 0);
+	assert_int_equal(unlockpt(master), 0);
+	play(steps, 1);
+	open_wait_on(&src, ptsname(master));
+	wait_pending(src.backend->fd(&src), 1);
+	assert_int_equal(src.backend->read(&src, e, 4), 1);
+	now = tu_now(CLOCK_MONOTONIC);
+	assert_in_range(src.backend->deadline(&src), now,
+			now + TU_NS_PER_SEC + TU_NS_PER_SEC / 10);
+	close(master);
+	assert_int_equal(src.backend->read(&src, e, 4), -ENODEV);
+	pps_close(&src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hangup),
 		cmocka_unit_test(test_error_after_edges),
 		cmocka_unit_test(test_more_than_max),
 	};

@@ -32,23 +32,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from gpspps_harness import TestDir, fail, skip  # noqa: E402
+from gpspps_harness import TestDir, fail, rss_kb, skip  # noqa: E402
 from gpspps_faults import FaultChain  # noqa: E402
 
 DURATION_S = int(os.environ.get("GPSPPS_VALGRIND_SECONDS", "120"))
 RSS_GROWTH_KB = 256
 EVENTS = [(30, "restart"), (60, "restart"), (85, "unplug")]
-
-
-def rss_kb(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
 
 
 def slope(points):

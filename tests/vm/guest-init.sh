@@ -34,7 +34,6 @@ check() {    # check DESCRIPTION COMMAND...: one assertion
 }
 
 C=/run/chrony      # chronyd's private directory
-STATUS=/run/gpsppsd-status.sock   # gpsppsd's status socket
 PROBE="vmprobe --max-offset 20000"  # on the second: within 20 ms (TCG timer
                                      # latency reaches a few ms; the wrong
                                      # edge would be 100 ms off)
@@ -44,13 +43,18 @@ PROBE="vmprobe --max-offset 20000"  # on the second: within 20 ms (TCG timer
 # 8250 UART driver.
 start_receiver() {
 	stty -F /dev/ttyS1 9600 raw -echo -crtscts clocal
+	start_sim
+	cat /tmp/gps0 >/dev/ttyS1 &
+}
+
+# gpspps-sim's NMEA on the pty /tmp/gps0.
+start_sim() {
 	gpspps-sim --pty /tmp/gps0 --baud 9600 >/tmp/sim.log 2>&1 &
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		[ -e /tmp/gps0 ] && break
 		sleep 0.5
 	done
 	stty -F /tmp/gps0 raw -echo 2>/dev/null
-	cat /tmp/gps0 >/dev/ttyS1 &
 }
 
 start_chronyd() {
@@ -78,7 +82,7 @@ start_gpsppsd() {   # start_gpsppsd PPS-SPEC [EDGE]
 	gpsppsd --config /dev/null --device /dev/ttyS2 --baud 9600 \
 		--pps "$1" --pps-edge "${2:-rising}" \
 		--pps-socket $C/pps.sock --nmea-socket $C/nmea.sock \
-		--status-socket $STATUS \
+		--status-socket $STATUS_SOCK \
 		--dump >/tmp/dump.jsonl 2>/tmp/gpsppsd.log &
 	GPSPPSD=$!
 }
@@ -121,6 +125,18 @@ wait_recovery() {
 		sleep 0.1
 	done
 	echo "GUEST: recovery: no PPS sample within $2 s of insmod"
+}
+
+# check_pps_stopped SETTLE WINDOW (after an rmmod): SETTLE s later, no PPS
+# sample reaches chronyd for WINDOW s.  PPS_N: the count at the end.
+check_pps_stopped() {
+	local n1
+	sleep "$1"
+	n1=$(pps_samples)
+	sleep "$2"
+	PPS_N=$(pps_samples)
+	echo "GUEST: after rmmod: PPS samples $n1 -> $PPS_N in $2 s"
+	check "PPS samples stop after rmmod" [ "$PPS_N" -eq "$n1" ]
 }
 
 show_state() {
@@ -167,12 +183,8 @@ scenario_kernel() {
 	show_state
 
 	rmmod vmpps || return 1
-	sleep 5
-	n1=$(pps_samples)
-	sleep 5
-	n2=$(pps_samples)
-	echo "GUEST: after rmmod: PPS samples $n1 -> $n2 in 5 s"
-	check "PPS samples stop after rmmod" [ "$n2" -eq "$n1" ]
+	check_pps_stopped 5 5
+	n2=$PPS_N
 	check "gpsppsd reports the device gone" grep -q 'disappeared' /tmp/gpsppsd.log
 	insmod /lib/modules/vmpps.ko || return 1
 	t_ins=$(uptime_cs)
@@ -195,7 +207,7 @@ between() { [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }   # V LO HI
 
 # metric NAME: a value of gpsppsctl metrics (NAME with its labels).
 metric() {
-	gpsppsctl --socket $STATUS --timeout 1s metrics 2>/dev/null |
+	gpsppsctl --socket $STATUS_SOCK --timeout 1s metrics 2>/dev/null |
 		awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print -1 }'
 }
 pps_sent() { metric 'gpspps_chronyd_sent_total{socket="pps"}'; }
@@ -208,7 +220,7 @@ assert_seq() { sed 's/.*#//' /sys/class/pps/pps0/assert; }
 status_latency() {
 	local t0 t1
 	t0=$(uptime_cs)
-	gpsppsctl --socket $STATUS --timeout 1s status >/dev/null 2>&1 ||
+	gpsppsctl --socket $STATUS_SOCK --timeout 1s status >/dev/null 2>&1 ||
 		{ echo -1; return; }
 	t1=$(uptime_cs)
 	echo $((t1 - t0))
@@ -396,8 +408,9 @@ dcd_as_user() {
 
 # DCD: qemu's 8250 (7.2) computes the modem status of its loopback mode on
 # read without delta bits or an interrupt, and its socket chardevs carry
-# no modem lines, so no DCD edge can be made in this VM (vmdcd.c drives
-# it on a real UART).  What is checked: opening both ways on a real 8250,
+# no modem lines, so no DCD edge can be made on it (vmdcd.c drives it on a
+# real UART; the edges in this VM come from vmuart's port, in scenarios
+# dcd-ldisc and dcd-wait).  What is checked: opening both ways on a real 8250,
 # N_PPS finding its /dev/ppsN, the TIOCMIWAIT thread stopping on close,
 # and the error messages.
 scenario_dcd() {
@@ -421,9 +434,191 @@ scenario_dcd() {
 		kill $pid; cat /tmp/dcd-daemon.log'
 }
 
+# ---- DCD edges from vmuart (modules/vmuart.c) ----------------------------
+# A serial-core UART whose DCD pulses on whole seconds of the guest's
+# CLOCK_REALTIME (100 ms high; low with invert=1), reported through
+# uart_handle_dcd_change as a UART's interrupt handler does, so that N_PPS
+# and TIOCMIWAIT see it as on a real port.  Its data loops back: NMEA
+# copied into /dev/ttyVM0 comes back to gpsppsd reading it.  debugfs
+# vmuart/edges lists the module's own time of each edge.
+VMUART=/dev/ttyVM0
+VMUART_EDGES=/sys/kernel/debug/vmuart/edges
+STATUS_SOCK=/run/gpsppsd-status.sock
+
+vmuart_load() {   # vmuart_load [invert=1]
+	insmod /lib/modules/vmuart.ko "$@" || return 1
+	# raw and -echo before any byte: an echo would loop back for ever
+	stty -F $VMUART 9600 raw -echo -crtscts clocal
+}
+
+# gpspps-sim's NMEA into the port (the copy is started again after the
+# port comes back: it ends with the hang-up).
+vmuart_feed() {
+	[ -e /tmp/gps0 ] || start_sim
+	cat /tmp/gps0 >$VMUART 2>/dev/null &
+}
+
+start_gpsppsd_dcd() {   # start_gpsppsd_dcd ldisc|wait
+	gpsppsd --config /dev/null --device $VMUART --baud 9600 \
+		--pps "dcd:$1" --pps-edge auto \
+		--pps-socket $C/pps.sock --nmea-socket $C/nmea.sock \
+		--status-socket $STATUS_SOCK \
+		--dump >/tmp/dump.jsonl 2>/tmp/gpsppsd.log &
+	GPSPPSD=$!
+}
+
+# The pps object of gpsppsd's status (flat: no nested objects).
+pps_status() {
+	gpsppsctl --socket $STATUS_SOCK --json status 2>/dev/null |
+		grep -o '"pps": *{ *"backend"[^}]*}'
+}
+
+# Exact differences of two decimal nanosecond stamps (awk's doubles
+# would round 19-digit numbers to 256 ns), in us.  The "1" keeps busybox
+# awk from reading the nanoseconds' leading zeros as octal.
+DCD_AWK_LIB='
+function sec(s) { return substr(s, 1, length(s) - 9) + 0 }
+function frac(s) { return ("1" substr(s, length(s) - 8)) - 1e9 }
+function diff_us(a, b) { return ((sec(a) - sec(b)) * 1e9 + frac(a) - frac(b)) / 1e3 }'
+
+# "N MEDIAN SD P99 MAX" of the numbers in a file: P99 of |x - median|,
+# MAX of |x|.
+dcd_stats() {
+	local m
+	sort -n "$1" >/tmp/stats.txt
+	m=$(awk '{ x[NR] = $1 } END { print NR ? x[int((NR + 1) / 2)] : 0 }' \
+		/tmp/stats.txt)
+	awk -v m="$m" '{ d = $1 - m; print d < 0 ? -d : d }' /tmp/stats.txt |
+		sort -n >/tmp/dev.txt
+	awk -v m="$m" 'FNR == NR { s += $1; q += $1 * $1
+			  a = $1 < 0 ? -$1 : $1; if (a > mx) mx = a; next }
+		{ d[FNR] = $1 }
+		END { n = FNR; if (n == 0) { print 0, 0, 0, 0, 0; exit }
+		      v = q / n - (s / n) * (s / n)
+		      printf "%d %.1f %.1f %.1f %.1f\n", n, m, root(v),
+			d[int(n * 0.99 + 0.999)], mx }
+		# busybox awk may lack math: Newton for the square root
+		function root(v,   r, i) { if (v <= 0) return 0
+			r = v > 1 ? v : 1
+			for (i = 0; i < 60; i++) r = (r + v / r) / 2
+			return r }' \
+		/tmp/stats.txt /tmp/dev.txt
+}
+
+# dcd_figures LABEL ON FROM: gpsppsd's PPS edges (edge_ns of the samples
+# in --dump, from its line FROM) against the module's stamp of the edge on
+# the same second (DCD level ON: 1, or 0 for the inverted pulse).  Prints
+# bias and jitter, and the hrtimer's own latency for scale; sets DCD_N,
+# DCD_MEDIAN (us) and DCD_WRONG (samples more than 20 ms from the edge on
+# their second: the other edge is 100 ms away).
+dcd_figures() {
+	cat $VMUART_EDGES >/tmp/edges.txt
+	sed -n "$3,\$p" /tmp/dump.jsonl | grep -o '"edge_ns":[0-9]*' |
+		cut -d: -f2 >/tmp/gps-edges.txt
+	awk -v on="$2" "$DCD_AWK_LIB"'
+		FNR == NR { if ($2 == on && frac($3) == 0) {
+				real[sec($3)] = $4
+				print diff_us($4, $3) >"/tmp/lat.txt" }
+			    next }
+		{ k = frac($1) < 5e8 ? sec($1) : sec($1) + 1
+		  if (!(k in real)) { unmatched++; next }
+		  d = diff_us($1, real[k])
+		  print d >"/tmp/bias.txt"
+		  if (d > 20000 || d < -20000) wrong++ }
+		END { printf "%d %d\n", wrong, unmatched >"/tmp/wrong.txt" }' \
+		/tmp/edges.txt /tmp/gps-edges.txt
+	set -- "$1" $(dcd_stats /tmp/bias.txt) $(cat /tmp/wrong.txt)
+	DCD_N=$2 DCD_MEDIAN=$3 DCD_WRONG=$7
+	echo "GUEST: $1: $2 PPS samples against vmuart's edge stamps:" \
+		"bias median $3 us, jitter sd $4 us, p99 |x - median| $5 us," \
+		"max |x| $6 us; $7 from the wrong edge, $8 without a module edge"
+	set -- $(dcd_stats /tmp/lat.txt)
+	echo "GUEST: $1 vmuart hrtimer wake-ups: latency after the whole" \
+		"second median $2 us, sd $3 us, p99 |x - median| $4 us"
+	rm -f /tmp/bias.txt /tmp/lat.txt
+}
+
+median_below() {   # median_below US: |DCD_MEDIAN| < US
+	awk -v m="$DCD_MEDIAN" -v lim="$1" 'BEGIN { exit !(m < lim && -m < lim) }'
+}
+
+# rmmod vmuart under gpsppsd: the port hangs up and goes.  rmmod runs in
+# the background: it waits for every holder of the port to let it go.
+vmuart_unplug() {
+	local t0 rc
+	t0=$(uptime_cs)
+	rmmod vmuart &
+	rc=$!
+	while kill -0 $rc 2>/dev/null && [ $(($(uptime_cs) - t0)) -lt 1500 ]; do
+		sleep 0.1
+	done
+	if kill -0 $rc 2>/dev/null; then
+		echo "GUEST: rmmod vmuart still waiting after 15 s"
+		return 1
+	fi
+	echo "GUEST: rmmod vmuart returned after $(($(uptime_cs) - t0)) cs"
+}
+
+scenario_dcd_pulse() {   # scenario_dcd_pulse ldisc|wait
+	local mode=$1 n2 n3 from
+	mount -t debugfs debugfs /sys/kernel/debug || return 1
+	if [ "$mode" = ldisc ]; then
+		insmod /lib/modules/pps-ldisc.ko || return 1
+	fi
+	vmuart_load || return 1
+	start_chronyd || { echo "GUEST FAIL: chronyd did not start"; cat $C/chronyd.out; return 1; }
+	vmuart_feed
+	start_gpsppsd_dcd "$mode"
+	check "dcd:$mode: chronyd selects the PPS refclock fed from DCD" \
+		wait_selected 90
+	check "PPS offsets below 10 ms" offsets_below 0.01
+	check "auto polarity picks the rising edge" \
+		grep -q 'rising edge is on the second' /tmp/gpsppsd.log
+	dcd_figures "dcd:$mode" 1 1
+	check "dcd:$mode: at least 10 samples measured" [ "$DCD_N" -ge 10 ]
+	check "dcd:$mode: |bias| below 1 ms against the module's edges" \
+		median_below 1000
+	check "no sample from the wrong edge" [ "$DCD_WRONG" -eq 0 ]
+	show_state
+
+	check "rmmod vmuart returns: gpsppsd lets the hung-up port go" \
+		vmuart_unplug
+	check_pps_stopped 2 3
+	n2=$PPS_N
+	check "gpsppsd says the port hung up" grep -q 'port hung up' /tmp/gpsppsd.log
+	pps_status | tee /tmp/pps-status.txt
+	check "gpsppsd's status shows the PPS source closed" \
+		grep -q '"open": *false' /tmp/pps-status.txt
+	check "gpsppsd is still running" kill -0 $GPSPPSD
+
+	from=$(($(wc -l </tmp/dump.jsonl) + 1))
+	vmuart_load invert=1 || return 1
+	vmuart_feed
+	t_ins=$(uptime_cs)
+	wait_recovery "$n2" 30
+	sleep_until_cs $((t_ins + 2000))
+	n3=$(pps_samples)
+	echo "GUEST: after insmod invert=1: PPS samples $n2 -> $n3 in 20 s"
+	check "PPS samples resume after insmod" [ "$n3" -ge $((n2 + 3)) ]
+	check "auto polarity picks the falling edge of the inverted pulse" \
+		grep -q 'falling edge is on the second' /tmp/gpsppsd.log
+	dcd_figures "dcd:$mode inverted" 0 "$from"
+	check "inverted: no sample from the wrong edge" [ "$DCD_WRONG" -eq 0 ]
+	check "inverted: |bias| below 1 ms" median_below 1000
+	pps_status | tee /tmp/pps-status.txt
+	check "gpsppsd's status: open, falling edges" \
+		grep -q '"open": *true.*"polarity": *"falling"' /tmp/pps-status.txt
+	check "gpsppsd is still running" kill -0 $GPSPPSD
+	show_state
+}
+
+scenario_dcd_ldisc() { scenario_dcd_pulse ldisc; }
+scenario_dcd_wait() { scenario_dcd_pulse wait; }
+
 echo "GUEST: scenario $SCENARIO on $(uname -r)"
-if type "scenario_$SCENARIO" >/dev/null 2>&1; then
-	"scenario_$SCENARIO" || FAILED=1
+SCENARIO_FN=scenario_$(echo "$SCENARIO" | tr - _)
+if type "$SCENARIO_FN" >/dev/null 2>&1; then
+	"$SCENARIO_FN" || FAILED=1
 else
 	echo "GUEST FAIL: unknown scenario '$SCENARIO'"
 	FAILED=1

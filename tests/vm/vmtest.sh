@@ -12,8 +12,9 @@
 # with busybox, the modules, gpsppsd, gpsppsctl, gpspps-sim, the probe,
 # chronyd and chronyc (unpacked from the chrony package by
 # tests/lib/chrony-prefix.sh; with the libraries ldd lists) and boots it
-# with -accel tcg (KVM hangs on these hosts).  The guest runs guest-init.sh SCENARIO and reports
-# through isa-debug-exit: qemu exits with (code << 1) | 1.
+# with -accel tcg (KVM hangs on these hosts).  The guest runs guest-init.sh
+# SCENARIO and reports through isa-debug-exit: qemu exits with
+# (code << 1) | 1.
 #
 # Exit status: 0 pass, 1 fail, 77 skip (qemu or the kernel packages cannot
 # be had; the reason is printed).
@@ -171,8 +172,8 @@ case $(ldd "$BUSYBOX" 2>&1 || true) in
 esac
 install -m 0755 "$BUSYBOX" "$IR/bin/busybox"
 
-for p in src/gpsppsd/gpsppsd src/gpsppsctl/gpsppsctl src/gpspps-sim/gpspps-sim \
-	tests/vm/vmprobe tests/vm/vmdcd; do
+for p in src/gpsppsd/gpsppsd src/gpspps-sim/gpspps-sim src/gpsppsctl/gpsppsctl \
+	 tests/vm/vmprobe tests/vm/vmdcd; do
 	[ -x "$BUILD/$p" ] && add_bin "$BUILD/$p" "/usr/bin/$(basename "$p")"
 done
 # The libgpiod v2 build of vmprobe (gpiod2-build.sh) and its library.
@@ -196,7 +197,8 @@ done
 for p in /usr/bin/ppstest /usr/bin/gpiomon; do
 	[ -x "$p" ] && add_bin "$p" "$p"
 done
-install -m 0644 "$MODDIR"/vmpps.ko "$MODDIR"/vmgpio.ko "$IR/lib/modules/"
+install -m 0644 "$MODDIR"/vmpps.ko "$MODDIR"/vmgpio.ko "$MODDIR"/vmuart.ko \
+	"$IR/lib/modules/"
 [ -f "$LDISC" ] && install -m 0644 "$LDISC" "$IR/lib/modules/"
 install -m 0755 "$HERE/guest-init.sh" "$IR/init"
 echo "root:x:0:0:root:/root:/bin/sh" >"$IR/etc/passwd"
@@ -208,7 +210,8 @@ echo "root:x:0:" >"$IR/etc/group"
 
 # ttyS0: console (a file); ttyS1 and ttyS2 are joined by one qemu socket
 # chardev pair, a null-modem cable between two real 8250 UARTs; ttyS3 is
-# unconnected (the DCD scenario uses its loopback mode).
+# unconnected (the DCD scenario uses its loopback mode).  The DCD pulse
+# scenarios use vmuart's port (modules/vmuart.c) instead.
 SOCK=$WORK/uart.sock
 CONSOLE=$WORK/console.log
 log "booting $KVER, scenario $SCENARIO"

@@ -20,5 +20,5 @@ int doctor_run(const struct ctl_options *o, FILE *out)
 	} else {
 		doctor_print_text(&rep, out);
 	}
-	return doctor_exit_status(&rep);
+	return doctor_judge_exit_status(&rep);
 }

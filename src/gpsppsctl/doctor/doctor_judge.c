@@ -12,20 +12,12 @@
 
 #include "doctor_judge_int.h"
 
-void doctor_facts_clear(struct doctor_facts *f)
-{
-	json_decref(f->status);
-	f->status = NULL;
-	free(f->sources);
-	f->sources = NULL;
-}
-
 static const char *const level_names[] = {
 	[DOCTOR_PASS] = "PASS", [DOCTOR_WARN] = "WARN",
 	[DOCTOR_FAIL] = "FAIL", [DOCTOR_SKIP] = "SKIP",
 };
 
-const char *doctor_level_name(enum doctor_level l)
+const char *doctor_judge_level_name(enum doctor_level l)
 {
 	if ((unsigned)l > DOCTOR_SKIP) {
 		return "?";
@@ -33,8 +25,8 @@ const char *doctor_level_name(enum doctor_level l)
 	return level_names[l];
 }
 
-void judge_say(struct doctor_result *r, enum doctor_level l,
-	       const char *fmt, ...)
+void doctor_judge_say(struct doctor_result *r, enum doctor_level l,
+		      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -44,7 +36,7 @@ void judge_say(struct doctor_result *r, enum doctor_level l,
 	va_end(ap);
 }
 
-void judge_fix(struct doctor_result *r, const char *fmt, ...)
+void doctor_judge_fix(struct doctor_result *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -65,7 +57,7 @@ static void mode_str(mode_t m, char *s)
 	s[10] = '\0';
 }
 
-void judge_file_desc(const struct doctor_file *fl, char *buf, size_t len)
+void doctor_judge_file_desc(const struct doctor_file *fl, char *buf, size_t len)
 {
 	char m[11];
 
@@ -73,8 +65,8 @@ void judge_file_desc(const struct doctor_file *fl, char *buf, size_t len)
 	snprintf(buf, len, "%s %s:%s", m, fl->owner, fl->group);
 }
 
-bool doctor_user_may(const struct doctor_user *u, mode_t mode, uid_t uid,
-		     gid_t gid, unsigned want)
+bool doctor_judge_user_may(const struct doctor_user *u, mode_t mode, uid_t uid,
+			   gid_t gid, unsigned want)
 {
 	size_t i;
 
@@ -113,7 +105,7 @@ static const char *daemon_fix(int rc)
 	}
 }
 
-static void check_daemon(struct judge_ctx *c, struct doctor_result *r)
+static void check_daemon(struct doctor_judge_ctx *c, struct doctor_result *r)
 {
 	const struct doctor_facts *f = c->f;
 	double pid = 0, up = 0;
@@ -121,66 +113,73 @@ static void check_daemon(struct judge_ctx *c, struct doctor_result *r)
 
 	r->id = "gpsppsd";
 	if (c->st == NULL) {
-		judge_say(r, DOCTOR_FAIL, "gpsppsd does not answer on %s (%s)",
-			  f->socket, strerror(-f->status_rc));
-		judge_fix(r, "%s", daemon_fix(f->status_rc));
+		doctor_judge_say(r, DOCTOR_FAIL, "gpsppsd does not answer on "
+				 "%s (%s)", f->socket, strerror(-f->status_rc));
+		doctor_judge_fix(r, "%s", daemon_fix(f->status_rc));
 		return;
 	}
 	ctl_json_num(c->st, "daemon.pid", &pid);
 	ctl_json_num(c->st, "daemon.uptime_s", &up);
-	judge_say(r, DOCTOR_PASS, "gpsppsd %s running (pid %.0f, up %.0f s), "
-		  "answering on %s", ver ? ver : "?", pid, up, f->socket);
+	doctor_judge_say(r, DOCTOR_PASS, "gpsppsd %s running (pid %.0f, up "
+			 "%.0f s), answering on %s", ver ? ver : "?", pid, up,
+			 f->socket);
 }
 
-static void check_config(struct judge_ctx *c, struct doctor_result *r)
+static void check_config(struct doctor_judge_ctx *c, struct doctor_result *r)
 {
 	const struct doctor_facts *f = c->f;
 
 	r->id = "config";
 	if (!f->check_ran) {
-		judge_say(r, DOCTOR_WARN, "could not run gpsppsd --check: %s",
-			  f->check_out);
-		judge_fix(r, "install gpsppsd, or run gpsppsd --check by hand");
+		doctor_judge_say(r, DOCTOR_WARN, "could not run gpsppsd "
+				 "--check: %s", f->check_out);
+		doctor_judge_fix(r, "install gpsppsd, or run gpsppsd --check "
+				 "by hand");
 		return;
 	}
 	if (f->check_status != 0) {
-		judge_say(r, DOCTOR_FAIL, "gpsppsd --check on %s: %s",
-			  f->check_what, f->check_out);
-		judge_fix(r, "correct what it names, then restart gpsppsd");
+		doctor_judge_say(r, DOCTOR_FAIL, "gpsppsd --check on %s: %s",
+				 f->check_what, f->check_out);
+		doctor_judge_fix(r, "correct what it names, then restart "
+				 "gpsppsd");
 		return;
 	}
-	judge_say(r, DOCTOR_PASS, "configuration OK (%s)", f->check_what);
+	doctor_judge_say(r, DOCTOR_PASS, "configuration OK (%s)",
+			 f->check_what);
 }
 
 /* --- the serial port ----------------------------------------------------- */
 
-static bool port_missing(struct judge_ctx *c, struct doctor_result *r)
+static bool port_missing(struct doctor_judge_ctx *c, struct doctor_result *r)
 {
 	const struct doctor_facts *f = c->f;
 
 	if (f->device.err == ENOENT) {
-		judge_say(r, DOCTOR_FAIL, "%s does not exist: the receiver is "
-			  "absent", f->setup.device);
-		judge_fix(r, "plug the receiver in, or set `device` (--device) "
-			  "to its port (ls -l /dev/serial/by-id/)");
+		doctor_judge_say(r, DOCTOR_FAIL, "%s does not exist: the "
+				 "receiver is absent", f->setup.device);
+		doctor_judge_fix(r, "plug the receiver in, or set `device` "
+				 "(--device) to its port (ls -l "
+				 "/dev/serial/by-id/)");
 		return true;
 	}
 	if (f->device.err != 0) {
-		judge_say(r, DOCTOR_FAIL, "%s: %s", f->setup.device,
-			  strerror(f->device.err));
-		judge_fix(r, "set `device` (--device) to the receiver's port");
+		doctor_judge_say(r, DOCTOR_FAIL, "%s: %s", f->setup.device,
+				 strerror(f->device.err));
+		doctor_judge_fix(r, "set `device` (--device) to the receiver's "
+				 "port");
 		return true;
 	}
 	if (!S_ISCHR(f->device.mode)) {
-		judge_say(r, DOCTOR_FAIL, "%s is not a serial port (not a "
-			  "character device)", f->setup.device);
-		judge_fix(r, "set `device` (--device) to the receiver's port");
+		doctor_judge_say(r, DOCTOR_FAIL, "%s is not a serial port (not "
+				 "a character device)", f->setup.device);
+		doctor_judge_fix(r, "set `device` (--device) to the receiver's "
+				 "port");
 		return true;
 	}
 	return false;
 }
 
-static bool port_unopened(struct judge_ctx *c, struct doctor_result *r)
+static bool port_unopened(struct doctor_judge_ctx *c, struct doctor_result *r)
 {
 	const struct doctor_facts *f = c->f;
 	const char *state = ctl_json_str(c->st, "receiver.state");
@@ -189,30 +188,32 @@ static bool port_unopened(struct judge_ctx *c, struct doctor_result *r)
 	if (state == NULL || strcmp(state, "absent") != 0) {
 		return false;
 	}
-	judge_file_desc(&f->device, desc, sizeof(desc));
-	judge_say(r, DOCTOR_FAIL, "gpsppsd cannot open %s (%s)",
-		  f->setup.device, desc);
-	if (f->user.known && !doctor_user_may(&f->user, f->device.mode,
-					      f->device.uid, f->device.gid,
-					      6)) {
-		judge_fix(r, "add gpsppsd's user %s to group %s (usermod -aG "
-			  "%s %s) and restart gpsppsd", f->user.name,
-			  f->device.group, f->device.group, f->user.name);
+	doctor_judge_file_desc(&f->device, desc, sizeof(desc));
+	doctor_judge_say(r, DOCTOR_FAIL, "gpsppsd cannot open %s (%s)",
+			 f->setup.device, desc);
+	if (f->user.known &&
+	    !doctor_judge_user_may(&f->user, f->device.mode, f->device.uid,
+				   f->device.gid, 6)) {
+		doctor_judge_fix(r, "add gpsppsd's user %s to group %s "
+				 "(usermod -aG %s %s) and restart gpsppsd",
+				 f->user.name, f->device.group, f->device.group,
+				 f->user.name);
 	} else {
-		judge_fix(r, "see gpsppsd's log for why, e.g. journalctl -u "
-			  "gpsppsd");
+		doctor_judge_fix(r, "see gpsppsd's log for why, e.g. "
+				 "journalctl -u gpsppsd");
 	}
 	return true;
 }
 
-static void check_port(struct judge_ctx *c, struct doctor_result *r)
+static void check_port(struct doctor_judge_ctx *c, struct doctor_result *r)
 {
 	const struct doctor_facts *f = c->f;
 	char desc[96];
 
 	r->id = "port";
 	if (!f->setup_known) {
-		judge_say(r, DOCTOR_SKIP, "gpsppsd's settings are unknown");
+		doctor_judge_say(r, DOCTOR_SKIP, "gpsppsd's settings are "
+				 "unknown");
 		return;
 	}
 	if (port_missing(c, r) || port_unopened(c, r)) {
@@ -220,16 +221,18 @@ static void check_port(struct judge_ctx *c, struct doctor_result *r)
 	}
 	c->port_ok = true;
 	if (f->n_dev_holders > 0) {
-		judge_say(r, DOCTOR_WARN, "%s is also open in %s (pid %d): two "
-			  "readers split its bytes", f->setup.device,
-			  f->dev_holders[0].comm, (int)f->dev_holders[0].pid);
-		judge_fix(r, "stop %s reading the port (gpsd: remove it from "
-			  "DEVICES, stop gpsd.socket)", f->dev_holders[0].comm);
+		doctor_judge_say(r, DOCTOR_WARN, "%s is also open in %s (pid "
+				 "%d): two readers split its bytes",
+				 f->setup.device, f->dev_holders[0].comm,
+				 (int)f->dev_holders[0].pid);
+		doctor_judge_fix(r, "stop %s reading the port (gpsd: remove it "
+				 "from DEVICES, stop gpsd.socket)",
+				 f->dev_holders[0].comm);
 		return;
 	}
-	judge_file_desc(&f->device, desc, sizeof(desc));
-	judge_say(r, DOCTOR_PASS, "%s present (%s), %ld baud",
-		  f->setup.device, desc, f->setup.baud);
+	doctor_judge_file_desc(&f->device, desc, sizeof(desc));
+	doctor_judge_say(r, DOCTOR_PASS, "%s present (%s), %ld baud",
+			 f->setup.device, desc, f->setup.baud);
 }
 
 /* --- bytes and sentences ------------------------------------------------ */
@@ -238,7 +241,8 @@ static const char *const wiring_fix =
 	"check the receiver's power and that its TX reaches the port's RX "
 	"(and GND); a USB receiver: plug it in again";
 
-static void bytes_from_daemon(struct judge_ctx *c, struct doctor_result *r)
+static void bytes_from_daemon(struct doctor_judge_ctx *c,
+			      struct doctor_result *r)
 {
 	double bytes = 0, since = NAN, up = 0;
 
@@ -246,56 +250,59 @@ static void bytes_from_daemon(struct judge_ctx *c, struct doctor_result *r)
 	ctl_json_num(c->st, "receiver.since_last_byte_s", &since);
 	ctl_json_num(c->st, "daemon.uptime_s", &up);
 	if (bytes == 0) {
-		judge_say(r, DOCTOR_FAIL, "no byte from %s in %.0f s",
-			  c->f->setup.device, up);
-		judge_fix(r, "%s", wiring_fix);
+		doctor_judge_say(r, DOCTOR_FAIL, "no byte from %s in %.0f s",
+				 c->f->setup.device, up);
+		doctor_judge_fix(r, "%s", wiring_fix);
 		return;
 	}
 	if (!(since <= DOCTOR_SILENCE_S)) {
-		judge_say(r, DOCTOR_FAIL, "no byte from %s for %.0f s (%.0f "
-			  "before)", c->f->setup.device, since, bytes);
-		judge_fix(r, "%s", wiring_fix);
+		doctor_judge_say(r, DOCTOR_FAIL, "no byte from %s for %.0f s "
+				 "(%.0f before)", c->f->setup.device, since,
+				 bytes);
+		doctor_judge_fix(r, "%s", wiring_fix);
 		return;
 	}
 	c->bytes_ok = true;
-	judge_say(r, DOCTOR_PASS, "%.0f bytes, the last %.1f s ago", bytes,
-		  since);
+	doctor_judge_say(r, DOCTOR_PASS, "%.0f bytes, the last %.1f s ago",
+			 bytes, since);
 }
 
-static void bytes_from_probe(struct judge_ctx *c, struct doctor_result *r)
+static void bytes_from_probe(struct doctor_judge_ctx *c,
+			     struct doctor_result *r)
 {
 	const struct doctor_facts *f = c->f;
 
 	if (f->probe_err < 0) {
-		judge_say(r, DOCTOR_FAIL, "cannot read %s: %s", f->setup.device,
-			  f->probe_errmsg);
-		judge_fix(r, "run gpsppsctl doctor as root, or stop the "
-			  "program holding the port");
+		doctor_judge_say(r, DOCTOR_FAIL, "cannot read %s: %s",
+				 f->setup.device, f->probe_errmsg);
+		doctor_judge_fix(r, "run gpsppsctl doctor as root, or stop the "
+				 "program holding the port");
 		return;
 	}
 	if (f->probe_bytes == 0) {
-		judge_say(r, DOCTOR_FAIL, "no byte from %s in a read-only "
-			  "probe", f->setup.device);
-		judge_fix(r, "%s", wiring_fix);
+		doctor_judge_say(r, DOCTOR_FAIL, "no byte from %s in a "
+				 "read-only probe", f->setup.device);
+		doctor_judge_fix(r, "%s", wiring_fix);
 		return;
 	}
 	c->bytes_ok = true;
-	judge_say(r, DOCTOR_PASS, "%lu bytes from %s (read-only probe, "
-		  "gpsppsd not running)", f->probe_bytes, f->setup.device);
+	doctor_judge_say(r, DOCTOR_PASS, "%lu bytes from %s (read-only probe, "
+			 "gpsppsd not running)", f->probe_bytes,
+			 f->setup.device);
 }
 
-static void check_bytes(struct judge_ctx *c, struct doctor_result *r)
+static void check_bytes(struct doctor_judge_ctx *c, struct doctor_result *r)
 {
 	r->id = "bytes";
 	if (!c->port_ok) {
-		judge_say(r, DOCTOR_SKIP, "no usable serial port");
+		doctor_judge_say(r, DOCTOR_SKIP, "no usable serial port");
 	} else if (c->st != NULL) {
 		bytes_from_daemon(c, r);
 	} else if (c->f->probed) {
 		bytes_from_probe(c, r);
 	} else {
-		judge_say(r, DOCTOR_SKIP, "gpsppsd not running, port not "
-			  "probed");
+		doctor_judge_say(r, DOCTOR_SKIP, "gpsppsd not running, port "
+				 "not probed");
 	}
 }
 
@@ -320,29 +327,30 @@ static double sentence_total(const json_t *st, char *list, size_t len)
 	return total;
 }
 
-static void wrong_baud(struct judge_ctx *c, struct doctor_result *r,
+static void wrong_baud(struct doctor_judge_ctx *c, struct doctor_result *r,
 		       double bytes)
 {
 	const struct doctor_facts *f = c->f;
 	double det = 0;
 
 	if (ctl_json_num(c->st, "receiver.detected_baud", &det) && det > 0) {
-		judge_say(r, DOCTOR_FAIL, "%.0f bytes but no valid sentence at "
-			  "%ld baud: the receiver sends at %.0f baud",
-			  bytes, f->setup.baud, det);
-		judge_fix(r, "set `baud %.0f` in gpsppsd.conf (--baud %.0f) "
-			  "and restart gpsppsd", det, det);
+		doctor_judge_say(r, DOCTOR_FAIL, "%.0f bytes but no valid "
+				 "sentence at %ld baud: the receiver sends at "
+				 "%.0f baud", bytes, f->setup.baud, det);
+		doctor_judge_fix(r, "set `baud %.0f` in gpsppsd.conf (--baud "
+				 "%.0f) and restart gpsppsd", det, det);
 		return;
 	}
-	judge_say(r, DOCTOR_FAIL, "%.0f bytes but no valid sentence at %ld "
-		  "baud: the baud rate is wrong", bytes, f->setup.baud);
-	judge_fix(r, "stop gpsppsd and run gpsppsctl doctor again: it tries "
-		  "the other rates on the port%s",
-		  ctl_json_get(c->st, "receiver.baud_mode") != NULL ?
-		  " (or set `baud auto`)" : "");
+	doctor_judge_say(r, DOCTOR_FAIL, "%.0f bytes but no valid sentence at "
+			 "%ld baud: the baud rate is wrong", bytes,
+			 f->setup.baud);
+	doctor_judge_fix(r, "stop gpsppsd and run gpsppsctl doctor again: it "
+			 "tries the other rates on the port%s",
+			 ctl_json_get(c->st, "receiver.baud_mode") != NULL ?
+			 " (or set `baud auto`)" : "");
 }
 
-static void sentences_from_daemon(struct judge_ctx *c,
+static void sentences_from_daemon(struct doctor_judge_ctx *c,
 				  struct doctor_result *r)
 {
 	char list[160];
@@ -358,48 +366,50 @@ static void sentences_from_daemon(struct judge_ctx *c,
 	}
 	c->sentences_ok = true;
 	if (bad * 10 > total) {
-		judge_say(r, DOCTOR_WARN, "%.0f of %.0f sentences failed their "
-			  "checksum", bad, bad + total);
-		judge_fix(r, "noise on the line: shorten or shield the cable "
-			  "and check GND, or stop whatever else writes to "
-			  "the port");
+		doctor_judge_say(r, DOCTOR_WARN, "%.0f of %.0f sentences "
+				 "failed their checksum", bad, bad + total);
+		doctor_judge_fix(r, "noise on the line: shorten or shield the "
+				 "cable and check GND, or stop whatever else "
+				 "writes to the port");
 		return;
 	}
-	judge_say(r, DOCTOR_PASS, "%.0f valid sentences (%s), talker %s, "
-		  "%.0f bad checksums", total, list, talker ? talker : "?",
-		  bad);
+	doctor_judge_say(r, DOCTOR_PASS, "%.0f valid sentences (%s), talker "
+			 "%s, %.0f bad checksums", total, list,
+			 talker ? talker : "?", bad);
 }
 
-static void sentences_from_probe(struct judge_ctx *c,
+static void sentences_from_probe(struct doctor_judge_ctx *c,
 				 struct doctor_result *r)
 {
 	const struct doctor_facts *f = c->f;
 
 	if (f->probe_sentences > 0) {
 		c->sentences_ok = true;
-		judge_say(r, DOCTOR_PASS, "%lu valid sentences at %ld baud "
-			  "(read-only probe)", f->probe_sentences,
-			  f->setup.baud);
+		doctor_judge_say(r, DOCTOR_PASS, "%lu valid sentences at %ld "
+				 "baud (read-only probe)", f->probe_sentences,
+				 f->setup.baud);
 	} else if (f->probe_decoded_baud > 0) {
-		judge_say(r, DOCTOR_FAIL, "%lu bytes but no valid sentence at "
-			  "%ld baud: the receiver sends at %ld baud",
-			  f->probe_bytes, f->setup.baud,
-			  f->probe_decoded_baud);
-		judge_fix(r, "set `baud %ld` in gpsppsd.conf (--baud %ld)",
-			  f->probe_decoded_baud, f->probe_decoded_baud);
+		doctor_judge_say(r, DOCTOR_FAIL, "%lu bytes but no valid "
+				 "sentence at %ld baud: the receiver sends at "
+				 "%ld baud", f->probe_bytes, f->setup.baud,
+				 f->probe_decoded_baud);
+		doctor_judge_fix(r, "set `baud %ld` in gpsppsd.conf (--baud "
+				 "%ld)", f->probe_decoded_baud,
+				 f->probe_decoded_baud);
 	} else {
-		judge_say(r, DOCTOR_FAIL, "%lu bytes but no valid sentence at "
-			  "any rate from 4800 to 921600 baud", f->probe_bytes);
-		judge_fix(r, "switch the receiver's output to NMEA 0183 (it "
-			  "may be sending a binary protocol)");
+		doctor_judge_say(r, DOCTOR_FAIL, "%lu bytes but no valid "
+				 "sentence at any rate from 4800 to 921600 "
+				 "baud", f->probe_bytes);
+		doctor_judge_fix(r, "switch the receiver's output to NMEA 0183 "
+				 "(it may be sending a binary protocol)");
 	}
 }
 
-static void check_sentences(struct judge_ctx *c, struct doctor_result *r)
+static void check_sentences(struct doctor_judge_ctx *c, struct doctor_result *r)
 {
 	r->id = "sentences";
 	if (!c->bytes_ok) {
-		judge_say(r, DOCTOR_SKIP, "no bytes to decode");
+		doctor_judge_say(r, DOCTOR_SKIP, "no bytes to decode");
 	} else if (c->st != NULL) {
 		sentences_from_daemon(c, r);
 	} else {
@@ -407,31 +417,32 @@ static void check_sentences(struct judge_ctx *c, struct doctor_result *r)
 	}
 }
 
-static void check_fix(struct judge_ctx *c, struct doctor_result *r)
+static void check_fix(struct doctor_judge_ctx *c, struct doctor_result *r)
 {
 	const char *state = ctl_json_str(c->st, "receiver.state");
 	double eps = 0, epochs = 0;
 
 	r->id = "fix";
 	if (!c->sentences_ok || c->st == NULL) {
-		judge_say(r, DOCTOR_SKIP, c->st == NULL ? "gpsppsd not running"
-			  : "no valid sentences");
+		doctor_judge_say(r, DOCTOR_SKIP, c->st == NULL ?
+				 "gpsppsd not running" : "no valid sentences");
 		return;
 	}
 	ctl_json_num(c->st, "receiver.epochs_per_s", &eps);
 	ctl_json_num(c->st, "receiver.epochs", &epochs);
 	if (state != NULL && strcmp(state, "valid") == 0) {
-		judge_say(r, DOCTOR_PASS, "valid fix, %.0f epochs, %.1f per "
-			  "second", epochs, eps);
+		doctor_judge_say(r, DOCTOR_PASS, "valid fix, %.0f epochs, %.1f "
+				 "per second", epochs, eps);
 		return;
 	}
-	judge_say(r, DOCTOR_FAIL, "the receiver reports no fix (receiver "
-		  "state %s)", state ? state : "unknown");
-	judge_fix(r, "give the antenna a clear view of the sky and wait: a "
-		  "cold start can take 15 minutes");
+	doctor_judge_say(r, DOCTOR_FAIL, "the receiver reports no fix "
+			 "(receiver state %s)", state ? state : "unknown");
+	doctor_judge_fix(r, "give the antenna a clear view of the sky and "
+			 "wait: a cold start can take 15 minutes");
 }
 
-void judge_receiver(struct judge_ctx *c, struct doctor_report *rep)
+void doctor_judge_receiver(struct doctor_judge_ctx *c,
+			   struct doctor_report *rep)
 {
 	check_daemon(c, &rep->r[rep->n++]);
 	check_config(c, &rep->r[rep->n++]);
@@ -443,18 +454,18 @@ void judge_receiver(struct judge_ctx *c, struct doctor_report *rep)
 
 void doctor_judge(const struct doctor_facts *f, struct doctor_report *rep)
 {
-	struct judge_ctx c = { .f = f, .st = f->status };
+	struct doctor_judge_ctx c = { .f = f, .st = f->status };
 
 	memset(rep, 0, sizeof(*rep));
 	c.pps_refid = f->pps_rc.found ? f->pps_rc.refid : "PPS";
 	c.nmea_refid = f->nmea_rc.found ? f->nmea_rc.refid : "NMEA";
-	judge_receiver(&c, rep);
-	judge_pps(&c, rep);
-	judge_pairing(&c, &rep->r[rep->n++]);
-	judge_chrony(&c, rep);
+	doctor_judge_receiver(&c, rep);
+	doctor_judge_pps(&c, rep);
+	doctor_judge_pairing(&c, &rep->r[rep->n++]);
+	doctor_judge_chrony(&c, rep);
 }
 
-int doctor_exit_status(const struct doctor_report *rep)
+int doctor_judge_exit_status(const struct doctor_report *rep)
 {
 	int worst = 0;
 	size_t i;

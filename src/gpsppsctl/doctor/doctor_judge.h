@@ -63,16 +63,16 @@ void doctor_judge(const struct doctor_facts *f, struct doctor_report *rep);
 
 /* Exit status for a report: 0 all pass (or skipped), 1 warnings,
  * 2 a failure. */
-int doctor_exit_status(const struct doctor_report *rep);
+int doctor_judge_exit_status(const struct doctor_report *rep);
 
 /* "PASS", "WARN", "FAIL", "SKIP". */
-const char *doctor_level_name(enum doctor_level l);
+const char *doctor_judge_level_name(enum doctor_level l);
 
 /* Whether a user (uid, groups) may do `want` (a mask of S_IRUSR-style
  * bits for the owner: 4 read, 2 write, 1 execute) on a file of that mode
  * and owner; root may always read and write, and execute when anyone
  * may. */
-bool doctor_user_may(const struct doctor_user *u, mode_t mode, uid_t uid,
-		     gid_t gid, unsigned want);
+bool doctor_judge_user_may(const struct doctor_user *u, mode_t mode, uid_t uid,
+			   gid_t gid, unsigned want);
 
 #endif

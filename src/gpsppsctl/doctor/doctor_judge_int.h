@@ -13,7 +13,7 @@
 #include "doctor_judge.h"
 
 /* What the links judged so far allow the later ones to assume. */
-struct judge_ctx {
+struct doctor_judge_ctx {
 	const struct doctor_facts *f;
 	const json_t *st;            /* the status object, or NULL */
 	bool port_ok, bytes_ok, sentences_ok, pps_ok;
@@ -22,28 +22,33 @@ struct judge_ctx {
 	bool pps_reached;
 };
 
-void judge_say(struct doctor_result *r, enum doctor_level l,
-	       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void judge_fix(struct doctor_result *r, const char *fmt, ...)
+void doctor_judge_say(struct doctor_result *r, enum doctor_level l,
+		      const char *fmt,
+		      ...) __attribute__((format(printf, 3, 4)));
+void doctor_judge_fix(struct doctor_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* "srwxr-xr-x root:root" for a stat()ed file. */
-void judge_file_desc(const struct doctor_file *fl, char *buf, size_t len);
+void doctor_judge_file_desc(const struct doctor_file *fl, char *buf,
+			    size_t len);
 
 /* The first source of `chronyc -c sources` for which pred is true, into
  * *out; false when none. */
-bool judge_find_source(const struct doctor_facts *f,
-		       bool (*pred)(const struct cp_source *, const void *),
-		       const void *arg, struct cp_source *out);
+bool doctor_judge_find_source(const struct doctor_facts *f,
+			      bool (*pred)(const struct cp_source *,
+					   const void *),
+			      const void *arg, struct cp_source *out);
 
 /* Receiver side, doctor_judge.c order. */
-void judge_receiver(struct judge_ctx *c, struct doctor_report *rep);
+void doctor_judge_receiver(struct doctor_judge_ctx *c,
+			   struct doctor_report *rep);
 /* The PPS input and pairing (doctor_judge_pps.c). */
-void judge_pps(struct judge_ctx *c, struct doctor_report *rep);
-void judge_pairing(struct judge_ctx *c, struct doctor_result *r);
+void doctor_judge_pps(struct doctor_judge_ctx *c, struct doctor_report *rep);
+void doctor_judge_pairing(struct doctor_judge_ctx *c, struct doctor_result *r);
 /* The chronyd side (doctor_judge_chrony.c). */
-void judge_chrony(struct judge_ctx *c, struct doctor_report *rep);
+void doctor_judge_chrony(struct doctor_judge_ctx *c, struct doctor_report *rep);
 /* PPS selection and the system clock (doctor_judge_select.c). */
-void judge_selection(struct judge_ctx *c, struct doctor_report *rep);
+void doctor_judge_selection(struct doctor_judge_ctx *c,
+			    struct doctor_report *rep);
 
 #endif

@@ -11,68 +11,73 @@ static const char *const pps_wire_fix =
 	"check the PPS wire and pin (ppstest /dev/ppsN shows the kernel's "
 	"edges); many receivers pulse only once they have a fix";
 
-static bool pps_device_bad(struct judge_ctx *c, struct doctor_result *r)
+static bool pps_device_bad(struct doctor_judge_ctx *c, struct doctor_result *r)
 {
 	const struct doctor_facts *f = c->f;
 	json_t *open = ctl_json_get(c->st, "pps.open");
 	char desc[96];
 
 	if (f->pps_dev.err != 0) {
-		judge_say(r, DOCTOR_FAIL, "%s: %s", f->pps_path,
-			  strerror(f->pps_dev.err));
-		judge_fix(r, "load the PPS driver (Raspberry Pi: "
-			  "dtoverlay=pps-gpio,gpiopin=N) or set `pps` to the "
-			  "device that exists");
+		doctor_judge_say(r, DOCTOR_FAIL, "%s: %s", f->pps_path,
+				 strerror(f->pps_dev.err));
+		doctor_judge_fix(r, "load the PPS driver (Raspberry Pi: "
+				 "dtoverlay=pps-gpio,gpiopin=N) or set `pps` "
+				 "to the device that exists");
 		return true;
 	}
 	if (json_is_false(open)) {
-		judge_file_desc(&f->pps_dev, desc, sizeof(desc));
-		judge_say(r, DOCTOR_FAIL, "gpsppsd cannot open %s (%s)",
-			  f->pps_path, desc);
-		judge_fix(r, "give gpsppsd's user read access to %s (the "
-			  "package's udev rule puts it in group gpspps)",
-			  f->pps_path);
+		doctor_judge_file_desc(&f->pps_dev, desc, sizeof(desc));
+		doctor_judge_say(r, DOCTOR_FAIL, "gpsppsd cannot open %s (%s)",
+				 f->pps_path, desc);
+		doctor_judge_fix(r, "give gpsppsd's user read access to %s "
+				 "(the package's udev rule puts it in group "
+				 "gpspps)", f->pps_path);
 		return true;
 	}
 	return false;
 }
 
-static void check_pps_device(struct judge_ctx *c, struct doctor_result *r)
+static void check_pps_device(struct doctor_judge_ctx *c,
+			     struct doctor_result *r)
 {
 	const struct doctor_facts *f = c->f;
 	const char *spec = f->setup.pps;
 
 	r->id = "pps-device";
 	if (!f->setup_known) {
-		judge_say(r, DOCTOR_SKIP, "gpsppsd's settings are unknown");
+		doctor_judge_say(r, DOCTOR_SKIP, "gpsppsd's settings are "
+				 "unknown");
 	} else if (strcmp(spec, "none") == 0 || spec[0] == '\0') {
-		judge_say(r, DOCTOR_WARN, "no PPS input (pps none): NMEA "
-			  "timing only, good to milliseconds");
-		judge_fix(r, "wire the receiver's PPS output and set `pps` "
-			  "(kernel:/dev/pps0, gpio:CHIP:LINE or dcd)");
+		doctor_judge_say(r, DOCTOR_WARN, "no PPS input (pps none): "
+				 "NMEA timing only, good to milliseconds");
+		doctor_judge_fix(r, "wire the receiver's PPS output and set "
+				 "`pps` (kernel:/dev/pps0, gpio:CHIP:LINE or "
+				 "dcd)");
 	} else if (f->pps_path[0] == '\0') {
 		c->pps_ok = true;
-		judge_say(r, DOCTOR_PASS, "PPS input %s (no device file to "
-			  "check)", spec);
+		doctor_judge_say(r, DOCTOR_PASS, "PPS input %s (no device file "
+				 "to check)", spec);
 	} else if (!pps_device_bad(c, r)) {
 		c->pps_ok = true;
 		if (f->n_pps_holders > 0) {
-			judge_say(r, DOCTOR_WARN, "%s is also open in %s (pid "
-				  "%d): a second consumer of the pulse",
-				  f->pps_path, f->pps_holders[0].comm,
-				  (int)f->pps_holders[0].pid);
-			judge_fix(r, "stop %s using it (gpsd: drop it from "
-				  "DEVICES; chronyd: remove its `refclock PPS` "
-				  "line): gpsppsd already feeds chronyd this "
-				  "pulse", f->pps_holders[0].comm);
+			doctor_judge_say(r, DOCTOR_WARN, "%s is also open in "
+					 "%s (pid %d): a second consumer of "
+					 "the pulse", f->pps_path,
+					 f->pps_holders[0].comm,
+					 (int)f->pps_holders[0].pid);
+			doctor_judge_fix(r, "stop %s using it (gpsd: drop it "
+					 "from DEVICES; chronyd: remove its "
+					 "`refclock PPS` line): gpsppsd "
+					 "already feeds chronyd this pulse",
+					 f->pps_holders[0].comm);
 			return;
 		}
-		judge_say(r, DOCTOR_PASS, "PPS input %s, %s present", spec,
-			  f->pps_path);
+		doctor_judge_say(r, DOCTOR_PASS, "PPS input %s, %s present",
+				 spec, f->pps_path);
 	}
 }
 
-static bool edges_missing(struct judge_ctx *c, struct doctor_result *r)
+static bool edges_missing(struct doctor_judge_ctx *c, struct doctor_result *r)
 {
 	double edges = 0, since = NAN, up = 0;
 
@@ -80,21 +85,21 @@ static bool edges_missing(struct judge_ctx *c, struct doctor_result *r)
 	ctl_json_num(c->st, "pps.since_last_edge_s", &since);
 	ctl_json_num(c->st, "daemon.uptime_s", &up);
 	if (edges == 0) {
-		judge_say(r, DOCTOR_FAIL, "no PPS edge from %s in %.0f s",
-			  c->f->setup.pps, up);
-		judge_fix(r, "%s", pps_wire_fix);
+		doctor_judge_say(r, DOCTOR_FAIL, "no PPS edge from %s in %.0f "
+				 "s", c->f->setup.pps, up);
+		doctor_judge_fix(r, "%s", pps_wire_fix);
 		return true;
 	}
 	if (!(since <= DOCTOR_SILENCE_S)) {
-		judge_say(r, DOCTOR_FAIL, "no PPS edge for %.0f s (%.0f "
-			  "before)", since, edges);
-		judge_fix(r, "%s", pps_wire_fix);
+		doctor_judge_say(r, DOCTOR_FAIL, "no PPS edge for %.0f s (%.0f "
+				 "before)", since, edges);
+		doctor_judge_fix(r, "%s", pps_wire_fix);
 		return true;
 	}
 	return false;
 }
 
-static void check_pps_edges(struct judge_ctx *c, struct doctor_result *r)
+static void check_pps_edges(struct doctor_judge_ctx *c, struct doctor_result *r)
 {
 	double edges = 0, sp = 0, jit = NAN;
 	const char *pol = ctl_json_str(c->st, "pps.polarity");
@@ -102,8 +107,8 @@ static void check_pps_edges(struct judge_ctx *c, struct doctor_result *r)
 
 	r->id = "pps-edges";
 	if (c->st == NULL || !c->pps_ok) {
-		judge_say(r, DOCTOR_SKIP, c->st == NULL ? "gpsppsd not running"
-			  : "no usable PPS input");
+		doctor_judge_say(r, DOCTOR_SKIP, c->st == NULL ?
+				 "gpsppsd not running" : "no usable PPS input");
 		return;
 	}
 	if (edges_missing(c, r)) {
@@ -114,18 +119,18 @@ static void check_pps_edges(struct judge_ctx *c, struct doctor_result *r)
 	ctl_json_num(c->st, "pps.spurious_period", &sp);
 	ctl_json_num(c->st, "pps.jitter_s", &jit);
 	if (sp > 2 && sp * 10 > edges) {
-		judge_say(r, DOCTOR_WARN, "%.0f of %.0f edges off the 1 s grid",
-			  sp, edges);
-		judge_fix(r, "noise on the PPS line, or both edges seen: check "
-			  "the wiring and `pps-edge`");
+		doctor_judge_say(r, DOCTOR_WARN, "%.0f of %.0f edges off the 1 "
+				 "s grid", sp, edges);
+		doctor_judge_fix(r, "noise on the PPS line, or both edges "
+				 "seen: check the wiring and `pps-edge`");
 		return;
 	}
-	judge_say(r, DOCTOR_PASS, "%.0f edges at 1 Hz, %s edge, jitter "
-		  "%.3g us (%s)", edges, pol ? pol : "?", jit * 1e6,
-		  kind ? kind : "?");
+	doctor_judge_say(r, DOCTOR_PASS, "%.0f edges at 1 Hz, %s edge, jitter "
+			 "%.3g us (%s)", edges, pol ? pol : "?", jit * 1e6,
+			 kind ? kind : "?");
 }
 
-void judge_pps(struct judge_ctx *c, struct doctor_report *rep)
+void doctor_judge_pps(struct doctor_judge_ctx *c, struct doctor_report *rep)
 {
 	check_pps_device(c, &rep->r[rep->n++]);
 	check_pps_edges(c, &rep->r[rep->n++]);
@@ -134,7 +139,7 @@ void judge_pps(struct judge_ctx *c, struct doctor_report *rep)
 /* --- pairing -------------------------------------------------------------- */
 
 /* The delay measured is outside the window: name the option. */
-static bool delay_outside(struct judge_ctx *c, struct doctor_result *r)
+static bool delay_outside(struct doctor_judge_ctx *c, struct doctor_result *r)
 {
 	double med, wmin = 0, wmax = 0.95, spread = 0;
 	double want;
@@ -148,18 +153,19 @@ static bool delay_outside(struct judge_ctx *c, struct doctor_result *r)
 	if (med >= wmin && med <= wmax) {
 		return false;
 	}
-	judge_say(r, DOCTOR_FAIL, "held back (no_edge): the measured NMEA "
-		  "delay %.3f s is outside the window %.3f .. %.3f s", med,
-		  wmin, wmax);
+	doctor_judge_say(r, DOCTOR_FAIL, "held back (no_edge): the measured "
+			 "NMEA delay %.3f s is outside the window %.3f .. %.3f "
+			 "s", med, wmin, wmax);
 	want = ceil((med + 5 * spread + 0.05) * 100) / 100;
 	if (med > wmax && want < 1.0) {
-		judge_fix(r, "set `window-max %.2f` (--window-max %.2f), or "
-			  "`next-second` (--next-second) if the receiver "
-			  "announces the next pulse", want, want);
+		doctor_judge_fix(r, "set `window-max %.2f` (--window-max "
+				 "%.2f), or `next-second` (--next-second) if "
+				 "the receiver announces the next pulse", want,
+				 want);
 	} else {
-		judge_fix(r, "set `window-min` (--window-min) below %.3f s, or "
-			  "`next-second` (--next-second) if the receiver "
-			  "announces the next pulse", med);
+		doctor_judge_fix(r, "set `window-min` (--window-min) below "
+				 "%.3f s, or `next-second` (--next-second) if "
+				 "the receiver announces the next pulse", med);
 	}
 	return true;
 }
@@ -198,7 +204,7 @@ static const struct held_advice held_table[] = {
 	  "CLOCK_MONOTONIC_RAW" },
 };
 
-static void held_back(struct judge_ctx *c, struct doctor_result *r,
+static void held_back(struct doctor_judge_ctx *c, struct doctor_result *r,
 		      const char *reason)
 {
 	char key[64];
@@ -212,41 +218,43 @@ static void held_back(struct judge_ctx *c, struct doctor_result *r,
 	ctl_json_num(c->st, key, &n);
 	for (i = 0; i < sizeof(held_table) / sizeof(held_table[0]); i++) {
 		if (strcmp(held_table[i].reason, reason) == 0) {
-			judge_say(r, held_table[i].level, "held back (%s, %.0f "
-				  "times): %s", reason, n, held_table[i].why);
-			judge_fix(r, "%s", held_table[i].fix);
+			doctor_judge_say(r, held_table[i].level, "held back "
+					 "(%s, %.0f times): %s", reason, n,
+					 held_table[i].why);
+			doctor_judge_fix(r, "%s", held_table[i].fix);
 			return;
 		}
 	}
-	judge_say(r, DOCTOR_FAIL, "held back: %s (%.0f times)", reason, n);
-	judge_fix(r, "see gpsppsd --dump for the epochs");
+	doctor_judge_say(r, DOCTOR_FAIL, "held back: %s (%.0f times)", reason,
+			 n);
+	doctor_judge_fix(r, "see gpsppsd --dump for the epochs");
 }
 
-void judge_pairing(struct judge_ctx *c, struct doctor_result *r)
+void doctor_judge_pairing(struct doctor_judge_ctx *c, struct doctor_result *r)
 {
 	const char *last = ctl_json_str(c->st, "last.pps");
 	double samples = 0, off = NAN;
 
 	r->id = "pairing";
 	if (c->st == NULL) {
-		judge_say(r, DOCTOR_SKIP, "gpsppsd not running");
+		doctor_judge_say(r, DOCTOR_SKIP, "gpsppsd not running");
 		return;
 	}
 	if (!c->pps_ok) {
-		judge_say(r, DOCTOR_SKIP, "no PPS edges to pair");
+		doctor_judge_say(r, DOCTOR_SKIP, "no PPS edges to pair");
 		return;
 	}
 	ctl_json_num(c->st, "pairing.samples", &samples);
 	ctl_json_num(c->st, "pairing.last_offset_s", &off);
 	if (last != NULL && strcmp(last, "sample") == 0) {
-		judge_say(r, DOCTOR_PASS, "%.0f PPS samples, the last offset "
-			  "%.0f ns", samples, off * 1e9);
+		doctor_judge_say(r, DOCTOR_PASS, "%.0f PPS samples, the last "
+				 "offset %.0f ns", samples, off * 1e9);
 		return;
 	}
 	if (last == NULL) {
-		judge_say(r, DOCTOR_WARN, "no whole-second epoch yet");
-		judge_fix(r, "wait a few seconds and run gpsppsctl doctor "
-			  "again");
+		doctor_judge_say(r, DOCTOR_WARN, "no whole-second epoch yet");
+		doctor_judge_fix(r, "wait a few seconds and run gpsppsctl "
+				 "doctor again");
 		return;
 	}
 	held_back(c, r, last);

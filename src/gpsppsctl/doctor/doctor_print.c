@@ -15,7 +15,7 @@ void doctor_print_text(const struct doctor_report *rep, FILE *out)
 	for (i = 0; i < rep->n; i++) {
 		const struct doctor_result *r = &rep->r[i];
 
-		fprintf(out, "%s  %-11s  %s", doctor_level_name(r->level),
+		fprintf(out, "%s  %-11s  %s", doctor_judge_level_name(r->level),
 			r->id, r->msg);
 		if (r->fix[0] != '\0') {
 			fprintf(out, ".  Fix: %s", r->fix);
@@ -38,7 +38,7 @@ static json_t *check_json(const struct doctor_result *r)
 {
 	char level[8];
 
-	lower(doctor_level_name(r->level), level, sizeof(level));
+	lower(doctor_judge_level_name(r->level), level, sizeof(level));
 	return json_pack("{s:s, s:s, s:s, s:s?}", "check", r->id,
 			 "result", level, "message", r->msg,
 			 "fix", r->fix[0] != '\0' ? r->fix : NULL);
@@ -47,7 +47,7 @@ static json_t *check_json(const struct doctor_result *r)
 int doctor_print_json(const struct doctor_report *rep, FILE *out)
 {
 	static const char *const names[] = { "pass", "warn", "fail" };
-	int status = doctor_exit_status(rep);
+	int status = doctor_judge_exit_status(rep);
 	json_t *checks = json_array(), *root;
 	size_t i;
 

@@ -139,7 +139,8 @@ static bool dirs_searchable(const char *path, const struct doctor_user *u)
 	while ((slash = strrchr(dir, '/')) != NULL) {
 		*(slash == dir ? slash + 1 : slash) = '\0';
 		if (stat(dir, &st) == 0 &&
-		    !doctor_user_may(u, st.st_mode, st.st_uid, st.st_gid, 1)) {
+		    !doctor_judge_user_may(u, st.st_mode, st.st_uid, st.st_gid,
+					   1)) {
 			return false;
 		}
 		if (slash == dir) {

@@ -17,7 +17,7 @@ void doctor_probe(const struct ctl_options *o, struct doctor_facts *f);
  * chrony.conf, chronyd's age. */
 void doctor_probe_chrony(const struct ctl_options *o, struct doctor_facts *f);
 
-/* The port probe used while gpsppsd is not running (doctor_port.c):
+/* The port probe used while gpsppsd is not running (doctor_probe_port.c):
  * open the port read-only, count bytes and valid sentences at the
  * configured rate and, when none decode, find a rate that does. */
 void doctor_probe_port(struct doctor_facts *f);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* doctor_port.c - the read-only port probe of doctor_probe.h, used only
- * while gpsppsd is not running (it would take bytes from it). */
+/* doctor_probe_port.c - the read-only port probe of doctor_probe.h, used
+ * only while gpsppsd is not running (it would take bytes from it). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
