@@ -665,9 +665,13 @@ static void serial_try_open(void *arg)
  * checksums or BAUD_NO_SENTENCE_NS without a valid sentence.  With a fixed
  * rate that brings bytes but no valid sentence, the same probe runs once
  * in report-only mode: it names the rate that decodes (detected_baud, the
- * log) and returns the port to the configured rate.  While probing, bytes
- * go to a decoder of their own and never to the pairing: no sample comes
- * from them.
+ * log) and returns the port to the configured rate.  Between two of its
+ * candidates it goes back to the configured rate for twice a candidate's
+ * dwell and feeds the main decoder as usual, so that a flood at the right
+ * rate costs at most one candidate's dwell once the clean stream is back;
+ * when that rate decodes again the probe stops.  At any other rate bytes go
+ * to a decoder of their own and never to the pairing: no sample comes from
+ * them.
  */
 
 static void probe_timer_cb(void *arg);
@@ -732,6 +736,8 @@ static void probe_start(struct daemon *d, bool report)
 	baudprobe_config_default(&pc);
 	pc.first = report ? 0 : d->good_baud;
 	pc.skip = report ? d->cfg->baud : 0;
+	pc.home = report ? d->cfg->baud : 0;
+	pc.home_dwell_ns = 2 * pc.dwell_ns;
 	nmea_flush(d->dec);
 	drain_epochs(d);
 	d->probe_report = report;
@@ -770,6 +776,12 @@ static void probe_settled(struct daemon *d)
 {
 	long rate = baudprobe_rate(d->probe);
 
+	if (d->probe_report && baudprobe_at_home(d->probe)) {
+		log_notice("%s: valid sentences at %ld baud again: the rate "
+			   "probe stops", d->cfg->device, rate);
+		probe_stop(d);
+		return;
+	}
 	d->detected_baud = rate;
 	if (d->probe_report) {
 		log_warn("%s: the receiver sends at %ld baud, not %ld: set baud "
@@ -817,13 +829,27 @@ static void probe_exhausted(struct daemon *d)
 	probe_set_rate(d, baudprobe_rate(d->probe));
 }
 
+/* To the next candidate, or home (report only): the main decoder's
+ * unfinished epoch ends before another rate's bytes, and its counts start
+ * afresh at home. */
+static void probe_switch(struct daemon *d)
+{
+	if (baudprobe_at_home(d->probe)) {
+		baud_watch_reset(d);
+	} else {
+		nmea_flush(d->dec);
+		drain_epochs(d);
+	}
+	probe_set_rate(d, baudprobe_rate(d->probe));
+}
+
 static void probe_step(struct daemon *d, enum baudprobe_step step)
 {
 	switch (step) {
 	case BAUDPROBE_LISTEN:
 		return;
 	case BAUDPROBE_SWITCH:
-		probe_set_rate(d, baudprobe_rate(d->probe));
+		probe_switch(d);
 		break;
 	case BAUDPROBE_EXHAUSTED:
 		probe_exhausted(d);
@@ -867,6 +893,20 @@ static void probe_feed(struct daemon *d, const unsigned char *buf, size_t n)
 				     tu_now(CLOCK_MONOTONIC)));
 }
 
+/* At home (report only) the main decoder's sentences count for the probe:
+ * they settle it, and stop it, when the configured rate decodes again. */
+static void probe_home_feed(struct daemon *d)
+{
+	const struct nmea_stats *st = nmea_get_stats(d->dec);
+	unsigned good = (unsigned)(st->sentences - d->good_seen);
+	unsigned bad = (unsigned)(st->bad_checksum - d->bad_seen);
+
+	d->good_seen = st->sentences;
+	d->bad_seen = st->bad_checksum;
+	probe_step(d, baudprobe_feed(d->probe, good, bad,
+				     tu_now(CLOCK_MONOTONIC)));
+}
+
 /* After the main decoder took bytes: a run of bad checksums re-probes. */
 static void baud_watch(struct daemon *d)
 {
@@ -892,13 +932,17 @@ static void feed_bytes(struct daemon *d, const unsigned char *buf, size_t n,
 		       int64_t rx, int64_t mono)
 {
 	share_write(d->share, buf, n);
-	if (d->probe != NULL) {
+	if (d->probe != NULL && !baudprobe_at_home(d->probe)) {
 		probe_feed(d, buf, n);
 		return;
 	}
 	nmea_feed(d->dec, buf, n, rx, mono);
 	drain_epochs(d);
-	baud_watch(d);
+	if (d->probe != NULL) {
+		probe_home_feed(d);
+	} else {
+		baud_watch(d);
+	}
 }
 
 /* Housekeeping: a while without a valid sentence. */

@@ -24,6 +24,7 @@ struct baudprobe {
 	unsigned good, bad;     /* at the current rate */
 	unsigned passes;
 	bool settled;
+	bool at_home;           /* at cfg.home, after order[cur] */
 };
 
 void baudprobe_config_default(struct baudprobe_config *c)
@@ -32,6 +33,8 @@ void baudprobe_config_default(struct baudprobe_config *c)
 	c->skip = 0;
 	c->dwell_ns = 2200 * TU_NS_PER_MS;
 	c->need = 2;
+	c->home = 0;
+	c->home_dwell_ns = c->dwell_ns;
 }
 
 static bool baudprobe_is_candidate(long rate)
@@ -46,19 +49,24 @@ static bool baudprobe_is_candidate(long rate)
 	return false;
 }
 
+static bool baudprobe_left_out(const struct baudprobe *p, long rate)
+{
+	return rate == p->cfg.skip || rate == p->cfg.home;
+}
+
 static void baudprobe_make_order(struct baudprobe *p)
 {
 	long first = p->cfg.first;
 	int i;
 
 	p->n = 0;
-	if (baudprobe_is_candidate(first) && first != p->cfg.skip) {
+	if (baudprobe_is_candidate(first) && !baudprobe_left_out(p, first)) {
 		p->order[p->n++] = first;
 	}
 	for (i = 0; i < N_CANDIDATES; i++) {
 		long r = baudprobe_candidates[i];
 
-		if (r != first && r != p->cfg.skip) {
+		if (r != first && !baudprobe_left_out(p, r)) {
 			p->order[p->n++] = r;
 		}
 	}
@@ -84,9 +92,11 @@ void baudprobe_destroy(struct baudprobe *p)
 	free(p);
 }
 
-static void baudprobe_set(struct baudprobe *p, int i, int64_t now)
+static void baudprobe_set(struct baudprobe *p, int i, bool home,
+			  int64_t now)
 {
 	p->cur = i;
+	p->at_home = home;
 	p->since = now;
 	p->good = 0;
 	p->bad = 0;
@@ -96,7 +106,7 @@ long baudprobe_begin(struct baudprobe *p, int64_t now)
 {
 	p->passes = 0;
 	p->settled = false;
-	baudprobe_set(p, 0, now);
+	baudprobe_set(p, 0, false, now);
 	return p->order[0];
 }
 
@@ -120,26 +130,36 @@ enum baudprobe_step baudprobe_tick(struct baudprobe *p, int64_t now)
 	if (p->settled) {
 		return BAUDPROBE_SETTLED;
 	}
-	if (now - p->since < p->cfg.dwell_ns) {
+	if (now < baudprobe_deadline(p)) {
 		return BAUDPROBE_LISTEN;
 	}
-	if (p->cur + 1 < p->n) {
-		baudprobe_set(p, p->cur + 1, now);
-		return BAUDPROBE_SWITCH;
+	if (p->cur + 1 >= p->n) {
+		p->passes++;
+		baudprobe_set(p, 0, false, now);
+		return BAUDPROBE_EXHAUSTED;
 	}
-	p->passes++;
-	baudprobe_set(p, 0, now);
-	return BAUDPROBE_EXHAUSTED;
+	if (p->cfg.home != 0 && !p->at_home) {
+		baudprobe_set(p, p->cur, true, now);
+	} else {
+		baudprobe_set(p, p->cur + 1, false, now);
+	}
+	return BAUDPROBE_SWITCH;
 }
 
 long baudprobe_rate(const struct baudprobe *p)
 {
-	return p->order[p->cur];
+	return p->at_home ? p->cfg.home : p->order[p->cur];
+}
+
+bool baudprobe_at_home(const struct baudprobe *p)
+{
+	return p->at_home;
 }
 
 int64_t baudprobe_deadline(const struct baudprobe *p)
 {
-	return p->since + p->cfg.dwell_ns;
+	return p->since + (p->at_home ? p->cfg.home_dwell_ns :
+			   p->cfg.dwell_ns);
 }
 
 int baudprobe_order(const struct baudprobe *p, long *rates)

@@ -15,6 +15,15 @@
  * is left for the next.  After the last candidate the pass is exhausted
  * and the next pass starts over at the first.
  *
+ * With config.home (report only: the rate the user configured) the port
+ * goes back to home between two candidates, for config.home_dwell_ns, so
+ * that a stream at the configured rate is not left unheard for a whole
+ * pass (a flood at the right rate also brings bytes without sentences).
+ * home is never a candidate.  While baudprobe_at_home() the caller feeds
+ * its main decoder, as without a probe, and reports that decoder's
+ * sentences; when they settle, baudprobe_rate() is home: the configured
+ * rate decodes again and the probe is over.
+ *
  * The caller drives it:
  *
  *   rate = baudprobe_begin(p, now);     set the port to rate
@@ -41,6 +50,8 @@ struct baudprobe_config {
 				 * 0: none */
 	int64_t dwell_ns;       /* time at one rate before the next */
 	unsigned need;          /* valid sentences that settle a rate */
+	long home;              /* returned to between candidates; 0: none */
+	int64_t home_dwell_ns;  /* time at home before the next candidate */
 };
 
 enum baudprobe_step {
@@ -53,7 +64,7 @@ enum baudprobe_step {
 struct baudprobe;
 
 /* Defaults: no first, no skip, dwell 2.2 s (a burst interval at 1 Hz and
- * a whole burst), need 2. */
+ * a whole burst), need 2, no home, home dwell 2.2 s. */
 void baudprobe_config_default(struct baudprobe_config *c);
 
 /* NULL on allocation failure. */
@@ -74,6 +85,9 @@ enum baudprobe_step baudprobe_tick(struct baudprobe *p, int64_t now);
 
 /* The rate being tried (after SETTLED: the rate that decodes). */
 long baudprobe_rate(const struct baudprobe *p);
+
+/* The port is back at config.home between two candidates. */
+bool baudprobe_at_home(const struct baudprobe *p);
 
 /* When baudprobe_tick is due: the end of the current rate's dwell. */
 int64_t baudprobe_deadline(const struct baudprobe *p);

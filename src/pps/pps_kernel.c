@@ -284,10 +284,13 @@ static bool kpps_new(struct pps_source *src, int k, unsigned long seq,
 		return false;
 	}
 	/* sequence numbers count the pulses missed exactly, per kind: only
-	 * those of the on-second kind are missed pulses */
+	 * those of the on-second kind are missed pulses, and no more than
+	 * the time since the last capture holds (a faster pulse is extra
+	 * edges, which the pairing's period check counts) */
 	on = pps_util_edge_filter_on_second(&s->filt);
 	if (s->have_seq[k] && (int)on == k) {
-		src->stats.missed += pps_util_seq_missed(s->seq[k], seq);
+		src->stats.missed += pps_util_seq_gap_missed(s->seq[k], seq,
+				s->last_real[k], tu_ts_to_ns(ts));
 	}
 	s->have_seq[k] = true;
 	s->seq[k] = seq;

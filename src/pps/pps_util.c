@@ -125,6 +125,15 @@ uint64_t pps_util_gap_missed(int64_t prev_ns, int64_t ns)
 	return (uint64_t)((gap + HALF_SECOND_NS) / TU_NS_PER_SEC - 1);
 }
 
+uint64_t pps_util_seq_gap_missed(uint64_t prev_seq, uint64_t seq,
+				 int64_t prev_ns, int64_t ns)
+{
+	uint64_t by_seq = pps_util_seq_missed(prev_seq, seq);
+	uint64_t by_gap = pps_util_gap_missed(prev_ns, ns);
+
+	return by_seq < by_gap ? by_seq : by_gap;
+}
+
 void pps_util_edge_filter_init(struct pps_util_edge_filter *f,
 			       enum pps_polarity want)
 {

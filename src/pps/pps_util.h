@@ -87,6 +87,14 @@ uint64_t pps_util_seq_missed(uint64_t prev_seq, uint64_t seq);
  * (for sources without sequence numbers). */
 uint64_t pps_util_gap_missed(int64_t prev_ns, int64_t ns);
 
+/* Missed pulses between two captures of the same kind with sequence
+ * numbers and times: the sequence gap, but never more than the interval
+ * between them leaves room for.  A source that pulses faster than 1 Hz
+ * (noise, a misconfigured output) advances the sequence by thousands a
+ * second: those are extra pulses, not missed ones. */
+uint64_t pps_util_seq_gap_missed(uint64_t prev_seq, uint64_t seq,
+				 int64_t prev_ns, int64_t ns);
+
 /*
  * The on-second edges of a stream of both kinds: the configured polarity,
  * or the one learnt from the pulse width (PPS_EDGE_AUTO), with the pulses

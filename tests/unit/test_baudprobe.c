@@ -2,7 +2,8 @@
 /*
  * test_baudprobe.c - the auto-baud probe: the order of the rates (the
  * last that worked first, a skipped rate left out), settling, dwell,
- * exhausted passes, and bad checksums that keep a rate from settling.
+ * exhausted passes, bad checksums that keep a rate from settling, and the
+ * report-only probe's returns to the configured rate (home).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -143,6 +144,101 @@ static void test_bad_outweighs(void **state)
 	baudprobe_destroy(p);
 }
 
+static struct baudprobe *make_home(long home)
+{
+	struct baudprobe_config c;
+	struct baudprobe *p;
+
+	baudprobe_config_default(&c);
+	c.home = home;
+	c.home_dwell_ns = 4400 * MS;
+	p = baudprobe_create(&c);
+	assert_non_null(p);
+	return p;
+}
+
+/* Between two candidates the port goes home for the home dwell; home is
+ * never a candidate and the pass ends after the last candidate. */
+static void test_home_between(void **state)
+{
+	static const long want[] = { 9600, 38400, 4800, 57600, 19200,
+				     230400, 460800, 921600 };
+	struct baudprobe *p = make_home(115200);
+	int64_t t = 0;
+	int i;
+
+	(void)state;
+	check_order(p, want, 8);
+	assert_int_equal(baudprobe_begin(p, t), 9600);
+	assert_false(baudprobe_at_home(p));
+	for (i = 1; i < 8; i++) {
+		t = baudprobe_deadline(p);
+		assert_int_equal(baudprobe_tick(p, t), BAUDPROBE_SWITCH);
+		assert_true(baudprobe_at_home(p));
+		assert_int_equal(baudprobe_rate(p), 115200);
+		assert_int_equal(baudprobe_deadline(p), t + 4400 * MS);
+		/* no sentence at home: it stays there for the home dwell */
+		assert_int_equal(baudprobe_feed(p, 0, 9, t + 4399 * MS),
+				 BAUDPROBE_LISTEN);
+		t = baudprobe_deadline(p);
+		assert_int_equal(baudprobe_tick(p, t), BAUDPROBE_SWITCH);
+		assert_false(baudprobe_at_home(p));
+		assert_int_equal(baudprobe_rate(p), want[i]);
+		assert_int_equal(baudprobe_deadline(p), t + 2200 * MS);
+	}
+	assert_int_equal(baudprobe_tick(p, baudprobe_deadline(p)),
+			 BAUDPROBE_EXHAUSTED);
+	assert_int_equal(baudprobe_rate(p), 9600);
+	assert_false(baudprobe_at_home(p));
+	baudprobe_destroy(p);
+}
+
+/* The configured rate decodes again (a flood ended): the probe settles
+ * at home at once; a candidate's counts do not carry over to home. */
+static void test_home_settles(void **state)
+{
+	struct baudprobe *p = make_home(921600);
+	int64_t t;
+
+	(void)state;
+	baudprobe_begin(p, 0);
+	assert_int_equal(baudprobe_feed(p, 1, 0, 100 * MS), BAUDPROBE_LISTEN);
+	t = baudprobe_deadline(p);
+	assert_int_equal(baudprobe_tick(p, t), BAUDPROBE_SWITCH);
+	assert_true(baudprobe_at_home(p));
+	assert_int_equal(baudprobe_feed(p, 1, 0, t + 10 * MS),
+			 BAUDPROBE_LISTEN);
+	assert_int_equal(baudprobe_feed(p, 1, 0, t + 20 * MS),
+			 BAUDPROBE_SETTLED);
+	assert_int_equal(baudprobe_rate(p), 921600);
+	assert_true(baudprobe_at_home(p));
+	/* a new pass starts at the first candidate, not at home */
+	assert_int_equal(baudprobe_begin(p, t), 9600);
+	assert_false(baudprobe_at_home(p));
+	/* a candidate that decodes still settles, away from home */
+	assert_int_equal(baudprobe_feed(p, 2, 0, t + MS), BAUDPROBE_SETTLED);
+	assert_int_equal(baudprobe_rate(p), 9600);
+	assert_false(baudprobe_at_home(p));
+	baudprobe_destroy(p);
+}
+
+/* Without home (baud auto) the pass never visits one. */
+static void test_no_home(void **state)
+{
+	struct baudprobe *p = make(0, 0);
+	int64_t t = 0;
+	int i;
+
+	(void)state;
+	baudprobe_begin(p, t);
+	for (i = 0; i < 8; i++) {
+		t = baudprobe_deadline(p);
+		assert_int_equal(baudprobe_tick(p, t), BAUDPROBE_SWITCH);
+		assert_false(baudprobe_at_home(p));
+	}
+	baudprobe_destroy(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +246,9 @@ int main(void)
 		cmocka_unit_test(test_dwell_and_exhaust),
 		cmocka_unit_test(test_settle),
 		cmocka_unit_test(test_bad_outweighs),
+		cmocka_unit_test(test_home_between),
+		cmocka_unit_test(test_home_settles),
+		cmocka_unit_test(test_no_home),
 	};
 
 	test_seed_init();

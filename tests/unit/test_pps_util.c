@@ -184,6 +184,16 @@ static void test_missed(void **state)
 			 1);
 	assert_int_equal(pps_util_gap_missed(T0, T0 + 5 * TU_NS_PER_SEC - MS),
 			 4);
+	/* with both: the sequence gap, bounded by the time gap */
+	assert_int_equal(pps_util_seq_gap_missed(10, 13, T0,
+						 T0 + 3 * TU_NS_PER_SEC), 2);
+	assert_int_equal(pps_util_seq_gap_missed(10, 11, T0,
+						 T0 + 3 * TU_NS_PER_SEC), 0);
+	/* 10 kHz for a second: 9999 extra pulses, none missed */
+	assert_int_equal(pps_util_seq_gap_missed(10, 10010, T0,
+						 T0 + TU_NS_PER_SEC + MS), 0);
+	assert_int_equal(pps_util_seq_gap_missed(10, 30010, T0,
+						 T0 + 3 * TU_NS_PER_SEC), 2);
 }
 
 /* The edge filter keeps the configured edge, counts the pulses missing

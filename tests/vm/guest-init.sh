@@ -87,6 +87,7 @@ start_gpsppsd() {   # start_gpsppsd PPS-SPEC [EDGE]
 	gpsppsd --config /dev/null --device /dev/ttyS2 --baud 9600 \
 		--pps "$1" --pps-edge "${2:-rising}" \
 		--pps-socket $C/pps.sock --nmea-socket $C/nmea.sock \
+		--status-socket $STATUS_SOCK \
 		--dump >/tmp/dump.jsonl 2>/tmp/gpsppsd.log &
 	GPSPPSD=$!
 }
@@ -198,6 +199,122 @@ scenario_kernel() {
 	echo "GUEST: after insmod: PPS samples $n2 -> $n3 in 15 s"
 	check "PPS samples resume after insmod" [ "$n3" -ge $((n2 + 3)) ]
 	check "gpsppsd reopened the source" grep -q 'reopened' /tmp/gpsppsd.log
+	check "gpsppsd is still running" kill -0 $GPSPPSD
+	show_state
+}
+
+# --- ppsflood: 10,000 edges a second from vmpps (issue 11, item 3b) -------
+
+VMPPS_RATE=/sys/module/vmpps/parameters/rate_hz
+PPSFLOOD_S=20         # length of the burst
+
+between() { [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ]; }   # V LO HI
+
+# metric NAME: a value of gpsppsctl metrics (NAME with its labels).
+metric() {
+	gpsppsctl --socket $STATUS_SOCK --timeout 1s metrics 2>/dev/null |
+		awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print -1 }'
+}
+pps_sent() { metric 'gpspps_chronyd_sent_total{socket="pps"}'; }
+# utime + stime of process $1 in clock ticks (USER_HZ, 100 a second).
+cpu_ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
+# The kernel's assert sequence number of /dev/pps0 (pulses made).
+assert_seq() { sed 's/.*#//' /sys/class/pps/pps0/assert; }
+
+# status_latency: answer time of one status request in cs (-1: none).
+status_latency() {
+	local t0 t1
+	t0=$(uptime_cs)
+	gpsppsctl --socket $STATUS_SOCK --timeout 1s status >/dev/null 2>&1 ||
+		{ echo -1; return; }
+	t1=$(uptime_cs)
+	echo $((t1 - t0))
+}
+
+# During the burst: ask for the status about once a second, keep the
+# worst answer time in WORST (-1: a request was not answered).
+ppsflood_watch() {
+	local end=$(($(uptime_cs) + PPSFLOOD_S * 100 - 100)) l
+	WORST=0
+	while [ "$(uptime_cs)" -lt $end ]; do
+		l=$(status_latency)
+		if [ "$l" -lt 0 ]; then
+			WORST=-1
+			return
+		fi
+		[ "$l" -gt $WORST ] && WORST=$l
+		sleep 1
+	done
+}
+
+# Wait up to $3 s for gpsppsd to send a PPS sample beyond count $1; the
+# time after $2 (uptime cs) in cs, or -1.
+ppsflood_resume() {
+	local t0=$2 now
+	while now=$(uptime_cs); [ $((now - t0)) -lt $(($2 * 100)) ]; do
+		if [ "$(pps_sent)" -gt "$1" ]; then
+			echo $((now - t0))
+			return
+		fi
+		sleep 0.2
+	done
+	echo -1
+}
+
+# Figures of the burst, in the globals the checks read.
+ppsflood_burst() {
+	local t0 t1 c0 c1 q0 q1 e0 p0 m0
+	c0=$(cpu_ticks $GPSPPSD)
+	q0=$(assert_seq)
+	e0=$(metric gpspps_pps_edges_total)
+	p0=$(metric 'gpspps_pps_spurious_total{by="period"}')
+	m0=$(metric gpspps_pps_missed_total)
+	t0=$(uptime_cs)
+	echo 10000 >$VMPPS_RATE || return 1
+	sleep 1.5             # a sample of the last whole second may still come
+	N0=$(pps_samples)
+	S0=$(pps_sent)
+	ppsflood_watch
+	echo 1 >$VMPPS_RATE || return 1
+	T_BACK=$(uptime_cs)
+	N1=$(pps_samples)
+	S1=$(pps_sent)
+	t1=$T_BACK
+	c1=$(cpu_ticks $GPSPPSD)
+	q1=$(assert_seq)
+	CPU=$(((c1 - c0) * 1000 / (t1 - t0)))   # per mille of a core
+	RATE=$(((q1 - q0) * 100 / (t1 - t0)))
+	echo "GUEST: ppsflood: $((t1 - t0)) cs at 10 kHz:" \
+		"$((q1 - q0)) assert edges made ($RATE a second)," \
+		"gpsppsd CPU $((CPU / 10)).$((CPU % 10))% of a core," \
+		"status worst ${WORST} cs"
+	SPUR=$(($(metric 'gpspps_pps_spurious_total{by="period"}') - p0))
+	echo "GUEST: ppsflood: gpsppsd counters over the burst: edges" \
+		"+$(($(metric gpspps_pps_edges_total) - e0)), spurious (period)" \
+		"+$SPUR, missed +$(($(metric gpspps_pps_missed_total) - m0))"
+	echo "GUEST: ppsflood: PPS samples in refclocks.log $N0 -> $N1," \
+		"sent by gpsppsd $S0 -> $S1 (from 1.5 s into the burst to its end)"
+}
+
+scenario_ppsflood() {
+	insmod /lib/modules/vmpps.ko || return 1
+	check "vmpps starts at 1 Hz" [ "$(cat $VMPPS_RATE)" = 1 ]
+	check "rate_hz refuses 0" sh -c "! echo 0 >$VMPPS_RATE"
+	start_chronyd || { echo "GUEST FAIL: chronyd did not start"; cat $C/chronyd.out; return 1; }
+	start_receiver
+	start_gpsppsd kernel:/dev/pps0
+	check "chronyd selects the PPS refclock fed from /dev/pps0" wait_selected 90
+	ppsflood_burst || return 1
+	check "the burst made thousands of edges a second" [ "$RATE" -ge 2000 ]
+	check "no PPS sample reaches chronyd during the burst" [ "$N1" -eq "$N0" ]
+	check "gpsppsd sends no PPS sample during the burst" [ "$S1" -eq "$S0" ]
+	check "gpsppsd uses under 50% of a core during the burst" [ "$CPU" -lt 500 ]
+	check "the status socket answers within 1 s during the burst" \
+		between "$WORST" 0 100
+	check "the period check counts the burst's edges as spurious" [ "$SPUR" -gt 0 ]
+	r=$(ppsflood_resume "$S1" "$T_BACK" 30)
+	echo "GUEST: ppsflood: recovery: first PPS sample sent $r cs after the pulse is 1 Hz again"
+	check "PPS samples resume within 10 s of 1 Hz" between "$r" 0 1000
 	check "gpsppsd is still running" kill -0 $GPSPPSD
 	show_state
 }

@@ -9,11 +9,12 @@
 # apt if missing), the kernel of the current linux-image-amd64 and its
 # headers (apt-get download + dpkg-deb -x, no installation), the test
 # modules of tests/vm/modules built against them.  Then packs an initramfs
-# with busybox, the modules, gpsppsd, gpspps-sim, the probe, chronyd and
-# chronyc (unpacked from the chrony package by tests/lib/chrony-prefix.sh;
-# with the libraries ldd lists) and boots it with -accel tcg (KVM
-# hangs on these hosts).  The guest runs guest-init.sh SCENARIO and reports
-# through isa-debug-exit: qemu exits with (code << 1) | 1.
+# with busybox, the modules, gpsppsd, gpsppsctl, gpspps-sim, the probe,
+# chronyd and chronyc (unpacked from the chrony package by
+# tests/lib/chrony-prefix.sh; with the libraries ldd lists) and boots it
+# with -accel tcg (KVM hangs on these hosts).  The guest runs guest-init.sh
+# SCENARIO and reports through isa-debug-exit: qemu exits with
+# (code << 1) | 1.
 #
 # Exit status: 0 pass, 1 fail, 77 skip (qemu or the kernel packages cannot
 # be had; the reason is printed).

@@ -20,6 +20,12 @@
  * and is re-armed short of the target until it is within 1 ms, so a
  * clock slewed by chronyd (at most 8.3 %) never makes it fire late.
  *
+ * rate_hz (writable at run time, /sys/module/vmpps/parameters/rate_hz)
+ * makes it pulse faster, for the PPS flood test: rate_hz pulses a second
+ * on a grid of 1 s / rate_hz from the whole second, each half a period
+ * wide.  The default, 1, is the pulse on whole seconds described above;
+ * writing 1 again returns to it at the next second.
+ *
  * The source is registered without an owner module, so that rmmod works
  * while a reader holds /dev/ppsN open: the test uses that to make the
  * device vanish under gpsppsd, as a hot-unplugged receiver does.  The pps
@@ -46,6 +52,30 @@ static long raw_offset_ns;	/* 64 bits on the amd64 guest */
 module_param(raw_offset_ns, long, 0444);
 MODULE_PARM_DESC(raw_offset_ns, "raw=1: reference - CLOCK_MONOTONIC_RAW (set at load)");
 
+#define VMPPS_RATE_MAX 20000
+
+static unsigned int rate_hz = 1;
+
+static int vmpps_rate_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int r = kstrtouint(val, 0, &v);
+
+	if (r)
+		return r;
+	if (v < 1 || v > VMPPS_RATE_MAX)
+		return -EINVAL;
+	WRITE_ONCE(rate_hz, v);
+	return 0;
+}
+
+static const struct kernel_param_ops vmpps_rate_ops = {
+	.set = vmpps_rate_set,
+	.get = param_get_uint,
+};
+module_param_cb(rate_hz, &vmpps_rate_ops, &rate_hz, 0644);
+MODULE_PARM_DESC(rate_hz, "pulses a second, 1-20000 (1: on whole seconds)");
+
 static struct pps_device *vmpps_dev;
 static struct hrtimer vmpps_timer;
 static bool vmpps_in_pulse;
@@ -59,15 +89,18 @@ static struct pps_source_info vmpps_info = {
 	.owner = NULL,
 };
 
-/* The next whole second (pulse start) or the pulse end after it. */
+/* The next pulse start on the grid (whole seconds at 1 Hz) or the end of
+ * the pulse that started last. */
 static ktime_t vmpps_next(ktime_t now, bool in_pulse)
 {
-	s64 sec = div_s64(ktime_to_ns(now), NSEC_PER_SEC);
-	ktime_t second = ktime_set(sec, 0);
+	unsigned int rate = READ_ONCE(rate_hz);
+	s64 period = NSEC_PER_SEC / rate;
+	s64 width = rate == 1 ? (s64)width_ms * NSEC_PER_MSEC : period / 2;
+	s64 start = div64_s64(ktime_to_ns(now), period) * period;
 
 	if (in_pulse)
-		return ktime_add_ms(second, width_ms);
-	return ktime_set(sec + 1, 0);
+		return ns_to_ktime(start + width);
+	return ns_to_ktime(start + period);
 }
 
 static void vmpps_event(void)
@@ -145,9 +178,9 @@ static int __init vmpps_init(void)
 	if (IS_ERR(vmpps_dev))
 		return PTR_ERR(vmpps_dev);
 	vmpps_start();
-	pr_info("vmpps: /dev/pps%d, width %u ms%s%s\n", vmpps_dev->id,
+	pr_info("vmpps: /dev/pps%d, width %u ms%s%s, %u Hz\n", vmpps_dev->id,
 		width_ms, invert ? ", inverted" : "",
-		raw ? ", on the raw reference clock" : "");
+		raw ? ", on the raw reference clock" : "", rate_hz);
 	return 0;
 }
 
