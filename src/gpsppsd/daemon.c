@@ -315,7 +315,7 @@ static void pps_lost(struct daemon *d, int err)
 
 static void note_edge(struct daemon *d, const struct pps_edge *e)
 {
-	struct pair_edge pe = { e->real_ns, e->mono_ns, e->seq };
+	struct pair_edge pe = { e->real_ns, e->mono_ns, e->seq, e->extra };
 	struct pair_sample ps;
 	bool sent;
 

@@ -179,6 +179,7 @@ void status_note_edge(struct status *st, const struct pps_edge *e,
 	if (e->seq != 0 && st->prev_seq != 0 && e->seq <= st->prev_seq) {
 		st->spurious_seq++;
 	}
+	st->spurious_seq += e->extra;
 	if (e->seq != 0) {
 		st->prev_seq = e->seq;
 	}

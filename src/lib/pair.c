@@ -223,6 +223,9 @@ static bool period_ok(const struct pair_engine *pe, const struct pair_edge *e)
 	unsigned i, votes = 0;
 	int r;
 
+	if (e->extra > 0) {
+		return false;
+	}
 	if (tol == 0) {
 		return true;
 	}

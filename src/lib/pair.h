@@ -163,6 +163,8 @@ struct pair_edge {
 	int64_t real_ns;   /* CLOCK_REALTIME timestamp of the edge */
 	int64_t mono_ns;   /* CLOCK_MONOTONIC_RAW, 0 if unknown (no pairing) */
 	uint64_t seq;      /* backend sequence number, 0 if none */
+	uint64_t extra;    /* > 0: the source pulsed faster than 1 Hz before
+			    * this edge (struct pps_edge): never a candidate */
 };
 
 /* Why an epoch or edge did (not) produce a PPS sample. */

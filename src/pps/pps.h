@@ -48,6 +48,11 @@ struct pps_edge {
 	int64_t mono_ns;       /* CLOCK_MONOTONIC_RAW of the edge, 0 if unknown */
 	uint64_t seq;          /* backend sequence number, 0 if none */
 	enum pps_polarity polarity;
+	/* Pulses the source counted since its previous capture of this kind
+	 * beyond what the time between them allows at 1 Hz (kernel PPS
+	 * sequence numbers): > 0 means a pulse faster than 1 Hz, and this
+	 * edge is then only the last of many: never a second's edge. */
+	uint64_t extra;
 };
 
 struct pps_options {

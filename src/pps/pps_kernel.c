@@ -292,6 +292,11 @@ static bool kpps_new(struct pps_source *src, int k, unsigned long seq,
 		src->stats.missed += pps_util_seq_gap_missed(s->seq[k], seq,
 				s->last_real[k], tu_ts_to_ns(ts));
 	}
+	/* once a second we see only the last capture of a faster pulse: its
+	 * sequence number is what tells it from a second's edge */
+	e->extra = s->have_seq[k] ?
+		   pps_util_seq_extra(s->seq[k], seq, s->last_real[k],
+				      tu_ts_to_ns(ts)) : 0;
 	s->have_seq[k] = true;
 	s->seq[k] = seq;
 	e->real_ns = tu_ts_to_ns(ts);

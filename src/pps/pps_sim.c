@@ -192,6 +192,7 @@ static void emit(struct sim_state *s, int64_t t, int64_t real,
 	e->mono_ns = mono - (real - t);
 	e->seq = ++s->seq;
 	e->polarity = PPS_EDGE_RISING;
+	e->extra = 0;
 }
 
 /* Produce the edge of second s->next_second (or count it missed) and plan

@@ -134,6 +134,15 @@ uint64_t pps_util_seq_gap_missed(uint64_t prev_seq, uint64_t seq,
 	return by_seq < by_gap ? by_seq : by_gap;
 }
 
+uint64_t pps_util_seq_extra(uint64_t prev_seq, uint64_t seq,
+			    int64_t prev_ns, int64_t ns)
+{
+	uint64_t by_seq = pps_util_seq_missed(prev_seq, seq);
+	uint64_t by_gap = pps_util_gap_missed(prev_ns, ns);
+
+	return by_seq > by_gap ? by_seq - by_gap : 0;
+}
+
 void pps_util_edge_filter_init(struct pps_util_edge_filter *f,
 			       enum pps_polarity want)
 {

@@ -95,6 +95,12 @@ uint64_t pps_util_gap_missed(int64_t prev_ns, int64_t ns);
 uint64_t pps_util_seq_gap_missed(uint64_t prev_seq, uint64_t seq,
 				 int64_t prev_ns, int64_t ns);
 
+/* The other side of pps_util_seq_gap_missed: pulses counted between two
+ * captures beyond what the interval between them leaves room for at 1 Hz
+ * (0 for a 1 Hz source, missed pulses or not). */
+uint64_t pps_util_seq_extra(uint64_t prev_seq, uint64_t seq,
+			    int64_t prev_ns, int64_t ns);
+
 /*
  * The on-second edges of a stream of both kinds: the configured polarity,
  * or the one learnt from the pulse width (PPS_EDGE_AUTO), with the pulses

@@ -129,7 +129,7 @@ static struct second *second_of(struct run *r, int64_t real_ns)
  * of, or NULL for noise. */
 static void feed_edge(struct run *r, int64_t t, struct second *pulse_of)
 {
-	struct pair_edge e = { t, mono_of(t), ++r->seq };
+	struct pair_edge e = { t, mono_of(t), ++r->seq, 0 };
 	struct pair_sample ps;
 
 	if (pulse_of != NULL) {

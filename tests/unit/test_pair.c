@@ -60,7 +60,7 @@ static int64_t at(int64_t sec, int64_t frac_ns)
 static enum pair_result edge_true(struct rig *r, int64_t t)
 {
 	struct pair_edge e = { t + r->clk_off, r->no_mono ? 0 : t - T0 + MONO0,
-			       0 };
+			       0, 0 };
 
 	return pair_add_edge(r->pe, &e, &r->out);
 }
@@ -427,6 +427,32 @@ static void test_stand_in(void **state)
 	rig_close(&r);
 }
 
+/* An edge on the second's grid that the source says followed a faster
+ * pulse (extra > 0: the last capture of a 10 kHz train read once a
+ * second) is never paired; the next genuine edge is. */
+static void test_edge_extra(void **state)
+{
+	struct rig r;
+	int64_t s;
+	struct pair_edge e;
+	uint64_t aperiodic;
+
+	(void)state;
+	rig_open(&r, NULL);
+	s = rig_settle(&r);
+	aperiodic = pair_get_stats(r.pe)->edges_aperiodic;
+	e = (struct pair_edge){ at(s, 0) + r.clk_off, at(s, 0) - T0 + MONO0,
+				0, 9999 };
+	assert_int_equal(pair_add_edge(r.pe, &e, &r.out), PAIR_PENDING);
+	assert_int_not_equal(epoch(&r, s, 300 * MS), PAIR_SAMPLE);
+	assert_int_equal(pair_get_stats(r.pe)->edges_aperiodic,
+			 aperiodic + 1);
+	s++;
+	assert_int_equal(second(&r, s), PAIR_SAMPLE);
+	assert_sample(&r, s);
+	rig_close(&r);
+}
+
 /* A later epoch of the previous second that comes after the next edge
  * (late, or just slow) does not name its second again, even when it comes
  * so late that its mark is a second after the last one tried. */
@@ -582,7 +608,7 @@ static void test_leap_second(void **state)
 	r.clk_off -= SEC;
 	{
 		struct pair_edge e = { at(s, 0) + SEC + r.clk_off,
-				       at(s, 0) + SEC - T0 + MONO0, 0 };
+				       at(s, 0) + SEC - T0 + MONO0, 0, 0 };
 		assert_int_equal(pair_add_edge(r.pe, &e, &r.out), PAIR_PENDING);
 	}
 	r.clk_off += SEC;
@@ -1178,7 +1204,7 @@ static enum pair_result next_after_leap(struct rig *r, int64_t label,
 static enum pair_result edge_after_leap(struct rig *r, int64_t true_sec)
 {
 	struct pair_edge e = { at(true_sec, 0) + r->clk_off - SEC,
-			       at(true_sec, 0) - T0 + MONO0, 0 };
+			       at(true_sec, 0) - T0 + MONO0, 0, 0 };
 
 	return pair_add_edge(r->pe, &e, &r->out);
 }
@@ -1387,6 +1413,7 @@ int main(void)
 		cmocka_unit_test(test_next_second),
 		cmocka_unit_test(test_next_second_leap),
 		cmocka_unit_test(test_next_second_ambiguous),
+		cmocka_unit_test(test_edge_extra),
 		cmocka_unit_test(test_random),
 	};
 

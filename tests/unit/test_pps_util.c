@@ -28,9 +28,9 @@ static int feed_pulses(struct pps_util_polarity *d, enum pps_polarity on,
 	for (i = 0; i < n; i++) {
 		int64_t sec = T0 + i * TU_NS_PER_SEC;
 		struct pps_edge a = { sec + test_range(-jitter, jitter), 0, 0,
-				      on };
+				      on, 0 };
 		struct pps_edge b = { sec + width + test_range(-jitter, jitter),
-				      0, 0, off };
+				      0, 0, off, 0 };
 
 		kept += pps_util_polarity_feed(d, &a, &changed);
 		/* the trailing edge is never reported */
@@ -91,7 +91,7 @@ static void test_one_kind_only(void **state)
 	pps_util_polarity_init(&d);
 	for (i = 0; i < 6; i++) {
 		struct pps_edge e = { T0 + i * TU_NS_PER_SEC, 0, 0,
-				      PPS_EDGE_RISING };
+				      PPS_EDGE_RISING, 0 };
 
 		kept += pps_util_polarity_feed(&d, &e, &changed);
 		any |= changed;
@@ -113,7 +113,7 @@ static void test_gap_no_flip(void **state)
 	feed_pulses(&d, PPS_EDGE_RISING, 100 * MS, 5, 0);
 	for (i = 0; i < 5; i++) {   /* only rising edges 1 s apart */
 		struct pps_edge e = { T0 + (10 + i) * TU_NS_PER_SEC, 0, 0,
-				      PPS_EDGE_RISING };
+				      PPS_EDGE_RISING, 0 };
 
 		assert_true(pps_util_polarity_feed(&d, &e, &changed));
 		assert_false(changed);
@@ -194,6 +194,17 @@ static void test_missed(void **state)
 						 T0 + TU_NS_PER_SEC + MS), 0);
 	assert_int_equal(pps_util_seq_gap_missed(10, 30010, T0,
 						 T0 + 3 * TU_NS_PER_SEC), 2);
+	/* the rest are extra: none for a 1 Hz source, missed pulses or not */
+	assert_int_equal(pps_util_seq_extra(10, 11, T0, T0 + TU_NS_PER_SEC), 0);
+	assert_int_equal(pps_util_seq_extra(10, 13, T0,
+					    T0 + 3 * TU_NS_PER_SEC + MS), 0);
+	assert_int_equal(pps_util_seq_extra(10, 11, T0,
+					    T0 + 3 * TU_NS_PER_SEC), 0);
+	assert_int_equal(pps_util_seq_extra(10, 3, T0, T0 + TU_NS_PER_SEC), 0);
+	assert_int_equal(pps_util_seq_extra(10, 10010, T0,
+					    T0 + TU_NS_PER_SEC + MS), 9999);
+	assert_int_equal(pps_util_seq_extra(10, 12, T0,
+					    T0 + TU_NS_PER_SEC - MS), 1);
 }
 
 /* The edge filter keeps the configured edge, counts the pulses missing
@@ -210,9 +221,9 @@ static void test_edge_filter(void **state)
 	pps_util_edge_filter_init(&f, PPS_EDGE_FALLING);
 	for (sec = 1; sec <= 10; sec++) {
 		struct pps_edge up = { sec * TU_NS_PER_SEC - 100 * MS, 0, 0,
-				       PPS_EDGE_RISING };
+				       PPS_EDGE_RISING, 0 };
 		struct pps_edge down = { sec * TU_NS_PER_SEC, 0, 0,
-					 PPS_EDGE_FALLING };
+					 PPS_EDGE_FALLING, 0 };
 
 		if (sec == 4 || sec == 5) {
 			continue;   /* two pulses lost */
@@ -229,9 +240,9 @@ static void test_edge_filter(void **state)
 	missed = 0;
 	for (sec = 1; sec <= 10; sec++) {
 		struct pps_edge up = { sec * TU_NS_PER_SEC, 0, 0,
-				       PPS_EDGE_RISING };
+				       PPS_EDGE_RISING, 0 };
 		struct pps_edge down = { sec * TU_NS_PER_SEC + 100 * MS, 0, 0,
-					 PPS_EDGE_FALLING };
+					 PPS_EDGE_FALLING, 0 };
 
 		kept += pps_util_edge_filter_keep(&f, &up, &missed, &decided);
 		any |= decided;
@@ -264,9 +275,9 @@ static void test_edge_filter_seq_source(void **state)
 	for (sec = 1; sec <= 12; sec++) {
 		/* inverted receiver: falling on the second, 200 ms low */
 		struct pps_edge down = { sec * TU_NS_PER_SEC, 0, 0,
-					 PPS_EDGE_FALLING };
+					 PPS_EDGE_FALLING, 0 };
 		struct pps_edge up = { sec * TU_NS_PER_SEC + 200 * MS, 0, 0,
-				       PPS_EDGE_RISING };
+				       PPS_EDGE_RISING, 0 };
 		bool k1, k2;
 
 		if (sec >= 7 && sec <= 9) {
