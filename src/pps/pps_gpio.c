@@ -62,6 +62,7 @@ struct gpio_state {
 	bool monotonic_stamps;          /* stamps need conversion */
 	bool have_pair;
 	struct pps_util_clock_pair prev_pair;
+	struct pps_util_rate rate;      /* CLOCK_REALTIME against _RAW */
 	uint64_t seq;
 	struct log_ratelimit step_rl;
 #if PPS_GPIOD == 1
@@ -488,6 +489,7 @@ static int gpio_open(struct pps_source *src, const char *arg,
 	s->step_rl.interval_ns = 60 * TU_NS_PER_SEC;
 	s->step_rl.burst = 3;
 	pps_util_edge_filter_init(&s->filt, opt->edge);
+	pps_util_rate_init(&s->rate);
 	r = split_arg(s, arg, err, errlen);
 	if (r == 0) {
 		r = gpio_api_open(s, err, errlen);
@@ -607,10 +609,13 @@ static int gpio_read(struct pps_source *src, struct pps_edge *edges, int max)
 	}
 	real = tu_now(CLOCK_REALTIME);
 	raw = tu_now(CLOCK_MONOTONIC_RAW);
+	/* the latency since the edge, on CLOCK_MONOTONIC_RAW while chronyd
+	 * slews the realtime clock (see pps_util_rate) */
 	for (i = 0; i < n; i++) {
 		struct pps_edge e = {
 			.real_ns = ts[i],
-			.mono_ns = raw - (real - ts[i]),
+			.mono_ns = pps_util_rate_to_raw(&s->rate, real, raw,
+							ts[i]),
 			.seq = ++s->seq,
 			.polarity = pol[i],
 		};
@@ -619,6 +624,7 @@ static int gpio_read(struct pps_source *src, struct pps_edge *edges, int max)
 			edges[out++] = e;
 		}
 	}
+	pps_util_rate_feed(&s->rate, real, raw);
 	src->stats.edges += (uint64_t)out;
 	return out;
 }

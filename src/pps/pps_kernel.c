@@ -8,12 +8,24 @@
  * Why a timer and not poll(): before a 2025 kernel fix, poll() on
  * /dev/ppsN reports the device always readable, so a poll loop would spin.
  * Instead deadline() asks the core to call read() a few milliseconds after
- * each expected edge (last edge + 1 s), so that a steady pulse costs one
- * wake-up a second, and every 200 ms while none is expected (before the
- * first edge, after a missed one);
+ * each expected edge (last edge + 1 s) and 100 ms before it (for the
+ * clocks' reading below), so that a steady pulse costs two wake-ups a
+ * second, and every 200 ms while none is expected (before the first edge,
+ * after a missed one);
  * read() fetches with a zero timeout, which never blocks.  The fetch only
  * holds the newest capture of each kind, so fetching at least once a
  * second loses nothing; sequence gaps count the pulses missed.
+ *
+ * The pairing measures edges on CLOCK_MONOTONIC_RAW, which chronyd's
+ * slews do not move; the kernel stamps them on CLOCK_REALTIME, which they
+ * do (up to 8 %).  Every read reads both clocks; an edge is put on
+ * CLOCK_MONOTONIC_RAW between the reading before it (the read 100 ms
+ * before it was expected) and the one after (pps_util_rate), and the
+ * next edge is expected a second of CLOCK_MONOTONIC_RAW after the last
+ * one, at the rate measured over the readings.  So a slewing clock
+ * neither moves the edges off the pulse grid (the latency times the
+ * slew) nor delays the read (a read 1 s of a clock slowed by 8 % after
+ * the last edge came 90 ms after the next one).
  */
 #include "config.h"
 
@@ -35,6 +47,7 @@
 
 #define KPPS_POLL_NS (200 * TU_NS_PER_MS)
 #define KPPS_AFTER_EDGE_NS (5 * TU_NS_PER_MS)
+#define KPPS_BEFORE_EDGE_NS (100 * TU_NS_PER_MS)
 #define KPPS_GONE_CHECK_NS (2 * TU_NS_PER_SEC)
 #define KPPS_PATH_MAX 128
 
@@ -49,6 +62,7 @@ struct kpps_state {
 	bool have_seq[2];
 	unsigned long seq[2];            /* last seen, [0] assert, [1] clear */
 	int64_t last_real[2];            /* last edge of each kind, 0 if none */
+	struct pps_util_rate rate;       /* CLOCK_REALTIME against _RAW */
 	int64_t last_edge_mono;          /* CLOCK_MONOTONIC of the last edge */
 	int64_t last_check_mono;
 };
@@ -207,6 +221,7 @@ static int kpps_open(struct pps_source *src, const char *arg,
 	memcpy(s->path, path, sizeof(s->path));
 	s->want = opt->edge;
 	pps_util_edge_filter_init(&s->filt, opt->edge);
+	pps_util_rate_init(&s->rate);
 	/* RDWR: setting the capture mode is an ioctl that needs write access */
 	s->fd = open(s->path, O_RDWR | O_CLOEXEC);
 	if (s->fd < 0) {
@@ -243,15 +258,15 @@ static int64_t kpps_deadline(struct pps_source *src)
 	int64_t next = 0;
 	int k;
 
-	/* The next expected edge of either kind; none (no edge yet, or one
-	 * missed): search every KPPS_POLL_NS. */
+	/* The next expected edge of either kind, and a reading of the
+	 * clocks before it; none (no edge yet, or one missed): search every
+	 * KPPS_POLL_NS. */
 	for (k = 0; k < 2; k++) {
-		int64_t expect = s->last_real[k] + TU_NS_PER_SEC +
-				 KPPS_AFTER_EDGE_NS;
+		int64_t expect = pps_util_rate_expect(&s->rate, s->last_real[k],
+						      real, KPPS_BEFORE_EDGE_NS,
+						      KPPS_AFTER_EDGE_NS);
 
-		if (s->last_real[k] != 0 && expect > real &&
-		    expect <= real + TU_NS_PER_SEC + KPPS_AFTER_EDGE_NS &&
-		    (next == 0 || expect < next)) {
+		if (expect != 0 && (next == 0 || expect < next)) {
 			next = expect;
 		}
 	}
@@ -348,11 +363,13 @@ static int kpps_read(struct pps_source *src, struct pps_edge *edges, int max)
 		got[1] = t;
 	}
 	for (k = 0; k < n; k++) {
-		got[k].mono_ns = raw - (real - got[k].real_ns);
+		got[k].mono_ns = pps_util_rate_to_raw(&s->rate, real, raw,
+						      got[k].real_ns);
 		if (kpps_keep(s, &got[k]) && out < max) {
 			edges[out++] = got[k];
 		}
 	}
+	pps_util_rate_feed(&s->rate, real, raw);
 	if (n > 0) {
 		s->last_edge_mono = s->last_check_mono = mono;
 	} else if (mono - s->last_check_mono > KPPS_GONE_CHECK_NS &&

@@ -107,6 +107,78 @@ bool pps_util_clock_stepped(const struct pps_util_clock_pair *prev,
 	return llabs(o2 - o1) > slew + b1 + b2 + 10 * TU_NS_PER_US;
 }
 
+void pps_util_rate_init(struct pps_util_rate *r)
+{
+	*r = (struct pps_util_rate){ .have = false, .ppb = 0 };
+}
+
+/* The rate between two readings in ppb; false when it is no slew. */
+static bool rate_between(int64_t real0, int64_t raw0, int64_t real,
+			 int64_t raw, double *ppb)
+{
+	if (raw <= raw0) {
+		return false;
+	}
+	*ppb = ((double)(real - real0) / (double)(raw - raw0) - 1.0) * 1e9;
+	return *ppb >= (double)-PPS_UTIL_RATE_MAX_PPB &&
+	       *ppb <= (double)PPS_UTIL_RATE_MAX_PPB;
+}
+
+void pps_util_rate_feed(struct pps_util_rate *r, int64_t real, int64_t raw)
+{
+	double ppb;
+	bool slew = r->have && rate_between(r->base_real, r->base_raw, real,
+					    raw, &ppb);
+
+	if (slew && raw - r->base_raw < PPS_UTIL_RATE_MIN_NS) {
+		r->real = real;   /* too short to measure: keep the base */
+		r->raw = raw;
+		return;
+	}
+	if (slew) {
+		r->ppb = (int64_t)ppb;
+	}
+	r->have = true;
+	r->real = r->base_real = real;
+	r->raw = r->base_raw = raw;
+}
+
+int64_t pps_util_rate_to_raw(const struct pps_util_rate *r, int64_t real,
+			     int64_t raw, int64_t t)
+{
+	int64_t dt = real - t;
+	double ppb = (double)r->ppb, between;
+
+	/* between the last reading and this one: interpolate */
+	if (r->have && t >= r->real && t <= real &&
+	    rate_between(r->real, r->raw, real, raw, &between)) {
+		return r->raw + (int64_t)((double)(t - r->real) * 1e9 /
+					  (1e9 + between));
+	}
+	/* dt on CLOCK_REALTIME is dt / rate on CLOCK_MONOTONIC_RAW: the
+	 * difference, at most 15 % of dt, in floating point */
+	return raw - dt + (int64_t)((double)dt * ppb / (1e9 + ppb));
+}
+
+int64_t pps_util_rate_real_interval(const struct pps_util_rate *r,
+				    int64_t raw_ns)
+{
+	return raw_ns + (int64_t)((double)raw_ns * (double)r->ppb / 1e9);
+}
+
+int64_t pps_util_rate_expect(const struct pps_util_rate *r, int64_t last,
+			     int64_t now, int64_t before_ns, int64_t after_ns)
+{
+	int64_t second = pps_util_rate_real_interval(r, TU_NS_PER_SEC);
+	int64_t edge = last + second;
+
+	if (last == 0 || edge + after_ns <= now ||
+	    edge + after_ns > now + second + after_ns) {
+		return 0;
+	}
+	return edge - before_ns > now ? edge - before_ns : edge + after_ns;
+}
+
 uint64_t pps_util_seq_missed(uint64_t prev_seq, uint64_t seq)
 {
 	if (seq <= prev_seq) {

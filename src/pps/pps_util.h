@@ -3,8 +3,9 @@
  * pps_util.h - pure helpers shared by the real PPS backends (kernel PPS,
  * libgpiod, serial DCD): polarity detection from the pulse width, and the
  * conversion of a CLOCK_MONOTONIC event timestamp to CLOCK_REALTIME with a
- * bounded error.  No I/O and no clock reads, so both are unit-tested with
- * exact inputs.
+ * bounded error, and the rate of CLOCK_REALTIME against CLOCK_MONOTONIC_RAW
+ * while chronyd slews it.  No I/O and no clock reads, so all are
+ * unit-tested with exact inputs.
  */
 #ifndef GPSPPS_PPS_UTIL_H
 #define GPSPPS_PPS_UTIL_H
@@ -78,6 +79,68 @@ int64_t pps_util_clock_convert(const struct pps_util_clock_pair *p, int64_t t,
  */
 bool pps_util_clock_stepped(const struct pps_util_clock_pair *prev,
 			    const struct pps_util_clock_pair *now);
+
+/*
+ * The rate of CLOCK_REALTIME against CLOCK_MONOTONIC_RAW.  chronyd slews
+ * the system clock by changing its frequency, up to 83,333 ppm (its
+ * maxslewrate; the kernel's tick allows 10 %), and CLOCK_MONOTONIC with it;
+ * CLOCK_MONOTONIC_RAW is never slewed.  A backend that learns an edge's
+ * CLOCK_REALTIME stamp only when it reads it, some latency later, puts the
+ * edge on CLOCK_MONOTONIC_RAW from both clocks read then: the latency on
+ * the realtime clock has to be scaled by the rate, else a slew moves the
+ * edge by the latency times the slew (100 ms at 8 % is 8 ms: off the pulse
+ * grid that the pairing's period check holds to 0.5 ms).
+ *
+ * Each read takes one reading of both clocks.  The edge's time is
+ * interpolated between the last reading before it and the one of the
+ * read (exact while the rate was constant between them), else (no
+ * reading before it) extrapolated back with the rate.  The rate is
+ * measured over successive readings, across at least PPS_UTIL_RATE_MIN_NS
+ * of CLOCK_MONOTONIC_RAW; it plans the next read (a second of
+ * CLOCK_MONOTONIC_RAW after an edge, on the realtime clock).  No kernel
+ * state is read (adjtimex is denied under systemd's ProtectClock).  What
+ * is left: chronyd changing its slew between the last reading before an
+ * edge and the edge moves that edge by up to that interval times the
+ * change, once.  An apparent rate beyond PPS_UTIL_RATE_MAX_PPB between
+ * two readings is a step of the clock (date -s), not a slew: the rate is
+ * kept and neither reading is interpolated across.
+ */
+#define PPS_UTIL_RATE_MIN_NS (50 * INT64_C(1000000))
+#define PPS_UTIL_RATE_MAX_PPB (150 * INT64_C(1000000))  /* 15 % */
+
+struct pps_util_rate {
+	bool have;               /* a reading was taken */
+	int64_t real, raw;       /* the last reading */
+	int64_t base_real;       /* where the rate's interval starts */
+	int64_t base_raw;
+	int64_t ppb;             /* realtime runs (1e9 + ppb) / 1e9 times raw */
+};
+
+/* No reading yet, rate 1 (ppb 0). */
+void pps_util_rate_init(struct pps_util_rate *r);
+
+/* One reading of both clocks, taken together. */
+void pps_util_rate_feed(struct pps_util_rate *r, int64_t real, int64_t raw);
+
+/* The CLOCK_MONOTONIC_RAW time of the realtime instant t, from a reading
+ * (real, raw) taken at or after it and before it is fed. */
+int64_t pps_util_rate_to_raw(const struct pps_util_rate *r, int64_t real,
+			     int64_t raw, int64_t t);
+
+/* How long raw_ns of CLOCK_MONOTONIC_RAW lasts on CLOCK_REALTIME (and on
+ * CLOCK_MONOTONIC, which is slewed alike). */
+int64_t pps_util_rate_real_interval(const struct pps_util_rate *r,
+				    int64_t raw_ns);
+
+/* When to read the clocks next for the edge that follows one at realtime
+ * last (0: none yet), on the realtime clock: the edge is expected a
+ * second of CLOCK_MONOTONIC_RAW after last; read before_ns before it
+ * (a reading before the edge, to interpolate from) while that is still
+ * ahead of now, else after_ns after it.  0 when that too is not after
+ * now (the edge is late or was missed) or lies more than a second and
+ * after_ns ahead. */
+int64_t pps_util_rate_expect(const struct pps_util_rate *r, int64_t last,
+			     int64_t now, int64_t before_ns, int64_t after_ns);
 
 /* Missed pulses between two sequence numbers of the same edge kind:
  * 0 for consecutive numbers, also 0 when seq went backwards (a reset). */
