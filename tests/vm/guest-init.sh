@@ -648,7 +648,7 @@ pidfile $C/chronyd.pid
 bindcmdaddress $C/chronyd.sock
 cmdport 0
 logdir $C
-log refclocks tracking
+log refclocks tracking statistics
 CONF
 	cat >$LC/chrony.conf <<CONF
 server 127.0.0.1 iburst minpoll 0 maxpoll 0
@@ -695,14 +695,18 @@ leap_receivers() {
 # adjtimex's state (1 INS, 3 OOP; 5, TIME_ERROR, hides them while the
 # clock is unsynchronised) and whether the INS status flag is set.
 kstate() { adjtimex 2>/dev/null | sed -n 's/.*return value: *\([0-9]*\).*/\1/p'; }
+# adjtimex's frequency (ppm, 65536 a ppm) and tick (us): chronyd's slew.
+kfreq() { adjtimex 2>/dev/null | awk '/freq.adjust/ { f = $3 / 65536 }
+	/tick:/ { t = $3 } END { printf "%.1f %d", f, t }'; }
 kflag_ins() { adjtimex 2>/dev/null | grep -q '^ *status:.*INS'; }
 tracking() { chronyc -h $C/chronyd.sock -n tracking 2>&1; }
 
 # Every 0.2 s: POSIX second, uptime (cs), kernel state (1 INS, 3 OOP),
-# the system clock's error against the reference (s, leap not counted).
+# the system clock's error against the reference (s, leap not counted),
+# adjtimex's frequency (ppm) and tick (us): how chronyd slews the clock.
 leap_sampler() {
 	while :; do
-		echo "$(date +%s) $(uptime_cs) $(kstate) $(vmclock error "$REF_OFF" 0)"
+		echo "$(date +%s) $(uptime_cs) $(kstate) $(vmclock error "$REF_OFF" 0) $(kfreq)"
 		sleep 0.2
 	done >/tmp/clock.log
 }
@@ -794,14 +798,14 @@ leap_after() {
 
 # Wait up to $1 s for the system clock to come back within 1 ms of where
 # it stood against the reference before the step ($2: the pulses' timer
-# latency under TCG biases both the same), then 4 s more.
+# latency under TCG biases both the same), then 8 s more (it must stay).
 wait_corrected() {
 	local t0
 	t0=$(uptime_cs)
 	while [ $(($(uptime_cs) - t0)) -lt $(($1 * 100)) ]; do
 		if vmclock error "$REF_OFF" 1 | awk -v b="$2" \
 		   '{ exit !($1 - b < 0.001 && $1 - b > -0.001) }'; then
-			sleep 4
+			sleep 8
 			return 0
 		fi
 		sleep 0.5
@@ -809,15 +813,36 @@ wait_corrected() {
 	return 1
 }
 
+# "SENT SECONDS": PPS samples gpsppsd sent, and seconds (epochs) seen, in
+# the $2 seconds from 2017-01-01 00:00:$1.
+step_sent() {
+	sed -n 's/^{"time":"2017-01-01T00:\(0[01]\):\([0-5][0-9]\)\..*"pps_sent":\([a-z]*\).*/\1 \2 \3/p' /tmp/dump.jsonl |
+		awk -v a="$1" -v n="$2" '{ t = $1 * 60 + $2 }
+			t >= a && t < a + n { e++; if ($3 == "true") c++ }
+			END { print c + 0, e + 0 }'
+}
+
 # After the +1 s step: gpsppsd's guard, chronyd's correction, what a
 # client is served.  clock.log from the step on: the error is +1 s plus
 # what chronyd has slewed away.
 step_after() {
+	local big ms sent
 	t0=$1
-	awk -v t0="$t0" -v b="$3" '$2 >= t0 && $4 != "" { e = $4 + 1 - b; if (e < 0) e = -e;
+	set -- "$@" $(awk -v t0="$t0" -v b="$3" '$2 >= t0 && $4 != "" {
+		e = $4 + 1 - b; if (e < 0) e = -e
 		if (e > 0.5) last_big = $2; if (e > 0.001) last_ms = $2 }
-		END { printf "GUEST: step: system clock more than 0.5 s off for %.1f s, more than 1 ms off for %.1f s\n",
-			(last_big - t0) / 100, (last_ms - t0) / 100 }' /tmp/clock.log
+		END { printf "%.1f %.1f", (last_big - t0) / 100, (last_ms - t0) / 100 }' /tmp/clock.log)
+	big=$4 ms=$5
+	echo "GUEST: step: system clock more than 0.5 s off for $big s, more than 1 ms off for $ms s"
+	check "the served time more than 0.5 s off for at most $STEP_BIG_S s" \
+		awk -v v="$big" -v m="$STEP_BIG_S" 'BEGIN { exit !(v <= m) }'
+	check "the served time back within 1 ms within $STEP_MS_S s of the step" \
+		awk -v v="$ms" -v m="$STEP_MS_S" 'BEGIN { exit !(v <= m) }'
+	set -- "$@" $(step_sent 21 45)
+	sent=$6
+	echo "GUEST: gpsppsd sent PPS samples for $6 of the $7 seconds from 00:00:21 (the first confirmed, up to 45)"
+	check "gpsppsd sent 3/4 of those seconds while chronyd slewed" \
+		awk -v s="$sent" -v e="$7" 'BEGIN { exit !(e >= 20 && s * 4 >= e * 3) }'
 	echo "--- gpsppsd --dump from the step on (guard, confirm)"
 	grep -A 7 "\"time\":\"2017-01-01T00:00:$2" /tmp/dump.jsonl
 	check "gpsppsd held pairings back after the step (guard)" \
@@ -827,9 +852,6 @@ step_after() {
 		 grep -Eq '\"pps_offset_ns\":-(1[0-9]{9}|9[0-9]{8}),'"
 	err=$(vmclock error "$REF_OFF" 1)
 	echo "GUEST: system clock - reference at the end: $err s (before the step: $3 s)"
-	awk -v e="$err" -v b="$3" 'BEGIN { d = e - b; if (d < 0) d = -d
-		printf "GUEST: the step corrected to %.6f s of where the clock stood%s\n",
-			d, d < 0.002 ? "" : " (NOT YET within 2 ms: see scenario_leap)" }'
 	echo "--- client chronyd (127.0.0.1 server; the same kernel clock)"
 	chronyc -h $LC/chronyd.sock -n sources 2>&1
 	tail -n 3 $LC/measurements.log 2>/dev/null
@@ -852,16 +874,19 @@ scenario_leap() {
 	sec=$(date +%S)
 	vmclock step 1 || return 1
 	echo "GUEST: stepped the system clock by +1 s at 00:00:$sec"
-	# Not asserted (issue 14, open): in the first runs chronyd's
-	# correction of the step did not converge within 45 s (its PPS
-	# frequency estimate ran to +14,000 ppm, the clock overshot by
-	# 50-80 ms); gpsppsd's part (guard, confirmation, the -1 s offset
-	# sent) is asserted in step_after.  Printed until the cause is known.
-	if wait_corrected 45 "$base"; then
-		echo "GUEST: chronyd brought the clock back within 1 ms of the reference"
-	else
-		echo "GUEST: NOT YET: chronyd did not bring the clock back within 1 ms in 45 s"
-	fi
+	# What chronyd's slewing allows: gpsppsd holds two pairings (guard)
+	# and sends the -1 s offset from the third (3 s); chronyd's poll of 4
+	# s takes it up (up to 8 s, its filter needing 4 samples); slewing at
+	# its maxslewrate, 83,333 ppm, removes 1 s in 12 s, the first 0.5 s
+	# in 6 s: 0.5 s off for 13-17 s at best (13.4 s measured); then its
+	# regression drops the samples of before the step, a few polls more
+	# (within 1 ms after 37 s measured).  The bounds leave 50-100 % of
+	# margin; before the fix (the edges off the pulse grid while chronyd
+	# slewed) it took 72 s, overshooting by 0.5 s.
+	STEP_BIG_S=25
+	STEP_MS_S=60
+	wait_corrected $STEP_MS_S "$base" ||
+		echo "GUEST: chronyd did not bring the clock back within 1 ms in $STEP_MS_S s"
 	step_after "$t0" "$sec" "$base"
 	kill $sampler
 	show_state
@@ -871,6 +896,13 @@ scenario_leap() {
 # What to read when a check above failed.
 leap_diag() {
 	echo "--- chronyd (last 12 lines)"; tail -n 12 $C/chronyd.out
+	echo "--- tracking.log from the step on (chronyd's clock updates)"
+	awk '$2 >= "00:00:18"' $C/tracking.log
+	echo "--- gpsppsd --dump from the step on: the seconds held back"
+	grep -E '"time":"2017-01-01T00:0[01]:' /tmp/dump.jsonl | grep -v '"pps":"sample"' |
+		sed 's/"sentences.*"pps":/ /; s/,"pps_sent.*//'
+	echo "--- clock.log where chronyd's slew changed (last column: tick, us; before it: freq, ppm)"
+	awk -v t0="$1" '$2 >= t0 && ($5 != f || $6 != t) { print; f = $5; t = $6 }' /tmp/clock.log
 	echo "--- gpsppsd --next-second log"; tail -n 8 /tmp/gpsppsd-next.log
 	echo "--- clock.log: POSIX s, uptime cs, kernel state, clock - reference"
 	awk '$3 == 3 { print; n++ } n >= 6 { exit }' /tmp/clock.log
