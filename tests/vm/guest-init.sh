@@ -897,7 +897,7 @@ scenario_leap() {
 leap_diag() {
 	echo "--- chronyd (last 12 lines)"; tail -n 12 $C/chronyd.out
 	echo "--- tracking.log from the step on (chronyd's clock updates)"
-	awk '$2 >= "00:00:18"' $C/tracking.log
+	awk '$1 == "2017-01-01" && $2 >= "00:00:18"' $C/tracking.log
 	echo "--- gpsppsd --dump from the step on: the seconds held back"
 	grep -E '"time":"2017-01-01T00:0[01]:' /tmp/dump.jsonl | grep -v '"pps":"sample"' |
 		sed 's/"sentences.*"pps":/ /; s/,"pps_sent.*//'
