@@ -33,6 +33,7 @@ so that this timing-bound one, run alone, finds it built.
 """
 
 import concurrent.futures
+import fcntl
 import glob
 import os
 import shutil
@@ -57,15 +58,20 @@ MARKERS = ["runtime error", "ERROR: AddressSanitizer",
            "ERROR: LeakSanitizer"]
 
 def build():
-    if not os.path.exists(os.path.join(SAN_BUILD, "build.ninja")):
-        subprocess.run(["meson", "setup", SAN_BUILD, SRC,
-                        "-Db_sanitize=address,undefined", "-Db_lundef=false",
-                        "-Dbuildtype=debugoptimized", "-Dwerror=true",
-                        "-Dfuzz=disabled"], check=True,
+    # sanitize-build runs in the background lane (tests/run-all.sh), so
+    # sanitize may start while it builds: one ninja at a time in SAN_BUILD.
+    os.makedirs(os.path.dirname(os.path.abspath(SAN_BUILD)), exist_ok=True)
+    with open(os.path.abspath(SAN_BUILD) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(os.path.join(SAN_BUILD, "build.ninja")):
+            subprocess.run(["meson", "setup", SAN_BUILD, SRC,
+                            "-Db_sanitize=address,undefined",
+                            "-Db_lundef=false", "-Dbuildtype=debugoptimized",
+                            "-Dwerror=true", "-Dfuzz=disabled"], check=True,
+                           stdout=subprocess.DEVNULL)
+        t0 = time.monotonic()
+        subprocess.run(["ninja", "-C", SAN_BUILD] + TARGETS, check=True,
                        stdout=subprocess.DEVNULL)
-    t0 = time.monotonic()
-    subprocess.run(["ninja", "-C", SAN_BUILD] + TARGETS, check=True,
-                   stdout=subprocess.DEVNULL)
     print(f"sanitized build in {SAN_BUILD} ({time.monotonic() - t0:.0f} s)")
 
 
