@@ -883,8 +883,9 @@ scenario_leap() {
 	# and sends the -1 s offset from the third (3 s); chronyd's poll of 4
 	# s takes it up (6-10 s, its filter needing 4 samples); slewing at
 	# its maxslewrate, 83,333 ppm, removes 1 s in 12 s, the first 0.5 s
-	# in 6 s: 0.5 s off for about 12-16 s at best (11.8-15.8 measured); then its
-	# regression drops the samples of before the step, a few polls more
+	# in 6 s: 0.5 s off for about 12-16 s at best (11.8-15.8 s
+	# measured); then its regression drops the samples of before the
+	# step, a few polls more
 	# (within 1 ms after 29-41 s measured).  The bounds leave about 50 % of
 	# margin; before the fix (the edges off the pulse grid while chronyd
 	# slewed) it took 72 s, overshooting by 0.5 s.
