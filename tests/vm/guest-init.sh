@@ -885,10 +885,10 @@ scenario_leap() {
 	# its maxslewrate, 83,333 ppm, removes 1 s in 12 s, the first 0.5 s
 	# in 6 s: 0.5 s off for about 12-16 s at best (11.8-15.8 s
 	# measured); then its regression drops the samples of before the
-	# step, a few polls more
-	# (within 1 ms after 29-41 s measured).  The bounds leave about 50 % of
-	# margin; before the fix (the edges off the pulse grid while chronyd
-	# slewed) it took 72 s, overshooting by 0.5 s.
+	# step, a few polls more (within 1 ms after 29-41 s measured).  The
+	# bounds leave about 50 % of margin; before the fix (the edges off
+	# the pulse grid while chronyd slewed) it took 72 s, overshooting by
+	# 0.5 s.
 	STEP_BIG_S=25
 	STEP_MS_S=60
 	wait_corrected $STEP_MS_S "$base" ||
