@@ -160,8 +160,9 @@ int64_t pps_util_rate_to_raw(const struct pps_util_rate *r, int64_t real,
 	return raw - dt + (int64_t)((double)dt * ppb / (1e9 + ppb));
 }
 
-int64_t pps_util_rate_real_interval(const struct pps_util_rate *r,
-				    int64_t raw_ns)
+/* How long raw_ns of CLOCK_MONOTONIC_RAW lasts on CLOCK_REALTIME. */
+static int64_t rate_real_interval(const struct pps_util_rate *r,
+				  int64_t raw_ns)
 {
 	return raw_ns + (int64_t)((double)raw_ns * (double)r->ppb / 1e9);
 }
@@ -169,7 +170,7 @@ int64_t pps_util_rate_real_interval(const struct pps_util_rate *r,
 int64_t pps_util_rate_expect(const struct pps_util_rate *r, int64_t last,
 			     int64_t now, int64_t before_ns, int64_t after_ns)
 {
-	int64_t second = pps_util_rate_real_interval(r, TU_NS_PER_SEC);
+	int64_t second = rate_real_interval(r, TU_NS_PER_SEC);
 	int64_t edge = last + second;
 
 	if (last == 0 || edge + after_ns <= now ||

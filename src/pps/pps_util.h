@@ -127,11 +127,6 @@ void pps_util_rate_feed(struct pps_util_rate *r, int64_t real, int64_t raw);
 int64_t pps_util_rate_to_raw(const struct pps_util_rate *r, int64_t real,
 			     int64_t raw, int64_t t);
 
-/* How long raw_ns of CLOCK_MONOTONIC_RAW lasts on CLOCK_REALTIME (and on
- * CLOCK_MONOTONIC, which is slewed alike). */
-int64_t pps_util_rate_real_interval(const struct pps_util_rate *r,
-				    int64_t raw_ns);
-
 /* When to read the clocks next for the edge that follows one at realtime
  * last (0: none yet), on the realtime clock: the edge is expected a
  * second of CLOCK_MONOTONIC_RAW after last; read before_ns before it
